@@ -1,0 +1,41 @@
+"""The Chinese plain-text report printed by `fiscalwatch check`."""
+
+from __future__ import annotations
+
+from fiscalwatch.checker import CheckResult
+
+KIND = {"final": "决算", "budget": "预算"}
+SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
+INFO_SHOWN = 8
+
+
+def render(result: CheckResult) -> str:
+    lines = [f"== {result.file}"]
+    if not result.ok:
+        lines.append(f"  无法读取：{result.error}（{result.error_code}）")
+        return "\n".join(lines)
+    doc = result.document
+    title = " ".join(str(x) for x in (doc.entity or "（未识别主体）", f"{doc.year}年度" if doc.year else "",
+                                      f"{doc.level or ''}{KIND.get(doc.kind, '')}", doc.scope or "") if x)
+    lines.append(f"  {title}；共{doc.page_count}页，识别表格{len(doc.tables)}张")
+    if doc.ocr_pages:
+        mean = sum(doc.ocr_pages.values()) / len(doc.ocr_pages)
+        lines.append(f"  其中{len(doc.ocr_pages)}页为扫描件，经文字识别（平均置信度{mean:.0%}），相关结论请人工复核")
+    counts = {s: sum(1 for f in result.findings if f.severity == s) for s in SEVERITY}
+    lines.append("  结果：" + "，".join(f"{SEVERITY[s]}{n}项" for s, n in counts.items()))
+    for severity, label in SEVERITY.items():
+        found = [f for f in result.findings if f.severity == severity]
+        if not found:
+            continue
+        lines.append(f"  【{label}】")
+        shown = found if severity != "info" else found[:INFO_SHOWN]
+        for finding in shown:
+            where = f"第{finding.page}页 " if finding.page else ""
+            lines.append(f"    - {where}{finding.message}〔{finding.rule}〕")
+        if len(found) > len(shown):
+            lines.append(f"    …另有{len(found) - len(shown)}条提示（--json 可查看全部）")
+    if result.skipped:
+        lines.append("  【未能执行的检查】")
+        for skipped in result.skipped:
+            lines.append(f"    - {skipped['title']}：{skipped['reason']}〔{skipped['rule']}〕")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Configuration: a YAML file (the contract other tools rely on), overridable by FISCALWATCH_* env vars."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettingsSource
+
+DEFAULT_CONFIG = Path("config/fiscalwatch.yaml")
+Severity = Literal["error", "warning", "info"]
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"duration like 30m, 6h or 1d expected, got {value!r}")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class Selectors(BaseModel):
+    """Optional CSS selectors that override link discovery on one source."""
+
+    list_links: str | None = None  # links to detail pages (or files) on a list page
+    attachments: str | None = None  # attachment links on a detail page
+    next_page: str | None = None  # the "next page" link
+    content: str | None = None  # the body of an inline-HTML disclosure
+
+
+class Source(BaseModel):
+    id: str
+    name: str
+    url: str
+    interval: timedelta = timedelta(hours=6)
+    region: str | None = None
+    max_pages: int = 10
+    selectors: Selectors | None = None
+
+    _parse_interval = field_validator("interval", mode="before")(parse_duration)
+
+
+class AlertRoute(BaseModel):
+    url: str  # any Apprise URL
+    categories: list[str] | None = None
+    min_severity: Severity = "info"
+    regions: list[str] | None = None
+    sources: list[str] | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FISCALWATCH_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = "sqlite:///var/fiscalwatch.db"
+    broker_url: str = ""  # empty: embedded, server-less (SQLite-backed) transport
+    storage_dir: Path = Path("var/files")
+    allow_private_networks: bool = False
+    sources: list[Source] = Field(default_factory=list)
+    alerts: list[AlertRoute] = Field(default_factory=list)
+
+    low_completion_threshold: float = 30.0
+    user_agent: str = "fiscalwatch/0.1 (+https://github.com/fiscalwatch; budget disclosure monitor)"
+    requests_per_second: float = 1.0  # per host, shared by all workers
+    request_timeout: float = 30.0
+    max_file_bytes: int = 200 * 1024 * 1024
+    fetch_retries: int = 3
+    alert_top_findings: int = 5
+    sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from the YAML file (default config/fiscalwatch.yaml if present); env vars win."""
+    yaml_file = path if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    if path is not None and not path.exists():
+        raise FileNotFoundError(f"config file not found: {path}")
+
+    class FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):
+            sources = [init_settings, env_settings]
+            if yaml_file is not None:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+            return tuple(sources)
+
+    return FileSettings()

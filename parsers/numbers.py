@@ -1,0 +1,51 @@
+"""Printed amounts and percentages as Decimals."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+_BLANKS = {"", "-", "—", "——", "－", "--", "/", "—-", "-—", "0", "0.0", "0.00"}
+_AMOUNT = re.compile(r"^[-−]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_PERCENT = re.compile(r"^([-−]?\d+(?:\.\d+)?)\s*%$")
+
+# Multipliers from a printed unit to 万元, the unit every normalised value uses.
+UNIT_TO_WAN = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal("0.1"), "亿元": Decimal(10000)}
+
+
+def clean(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "").replace("，", ",").replace("．", ".")
+
+
+def is_blank(text: str | None) -> bool:
+    return clean(text) in _BLANKS - {"0", "0.0", "0.00"}
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """An amount cell: None when the text is not a number; blanks and dashes are zero."""
+    value = clean(text)
+    if value in _BLANKS:
+        return ZERO
+    if not _AMOUNT.match(value):
+        return None
+    try:
+        return Decimal(value.replace(",", "").replace("−", "-"))
+    except InvalidOperation:
+        return None
+
+
+def parse_percent(text: str | None) -> Decimal | None:
+    match = _PERCENT.match(clean(text))
+    return Decimal(match.group(1).replace("−", "-")) if match else None
+
+
+def decimals(value: Decimal) -> int:
+    """Digits printed after the decimal point."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def is_amount_text(text: str | None) -> bool:
+    value = clean(text)
+    return bool(value) and value not in ("/",) and parse_amount(value) is not None

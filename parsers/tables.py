@@ -1,0 +1,405 @@
+"""Raw table parts (ruled grids or borderless text lines) → a normalised Table.
+
+Rows are keyed by code and name, values by column meaning; side-by-side blocks
+(收入 | 支出, the three 经济分类 blocks of the 基本支出 table) become sides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parsers import columns as col
+from parsers.layout import Grid, TextLine
+from parsers.model import Column, Figure, Row, Table
+from parsers.numbers import is_amount_text, parse_amount
+
+CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+_SMALL_INT = re.compile(r"^\d{1,3}$")
+_ENUMERATION = re.compile(
+    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑳])"
+)
+TWO_SIDED = {"summary", "fiscal_summary"}
+
+
+@dataclass
+class Part:
+    """A piece of one table: a grid, or borderless text lines, on one page."""
+
+    page: int
+    grid: Grid | None = None
+    lines: list[TextLine] = field(default_factory=list)
+
+
+def squash(text: str | None) -> str:
+    return col.squash(text or "")
+
+
+def normalise_name(text: str | None) -> str:
+    name = squash(text).replace("（", "(").replace("）", ")")
+    for _ in range(2):
+        name = _ENUMERATION.sub("", name)
+    return name.replace("(", "（").replace(")", "）")
+
+
+def is_column_number_row(cells: list[str]) -> bool:
+    texts = [squash(c) for c in cells if squash(c)]
+    if "栏次" in texts:
+        return True
+    numbers = [int(t) for t in texts if t.isdigit()]
+    return len(texts) >= 2 and len(numbers) == len(texts) and numbers == list(range(1, len(numbers) + 1))
+
+
+def is_data_row(cells: list[str], kind: str) -> bool:
+    texts = [squash(c) for c in cells if squash(c)]
+    if not texts or is_column_number_row(cells):
+        return False
+    if texts[0] in ("合计", "总计"):
+        return all(is_amount_text(t) for t in texts[1:])
+    if any(CODE.match(t) for t in texts[:3]):
+        return True
+    if _ENUMERATION.match(texts[0]) and len(texts[0]) > 3:
+        return True
+    amounts = [t for t in texts if is_amount_text(t)]
+    words = [t for t in texts if not is_amount_text(t)]
+    if kind == "three_public":
+        return bool(amounts) and len(amounts) >= len(words)
+    if not amounts or not words:
+        return False
+    return any(parse_amount(a) for a in amounts) or not all(_SMALL_INT.match(a) for a in amounts)
+
+
+# ---------------------------------------------------------------- ruled grids
+
+
+def _classify_columns(kind: str, headers: list[list[str]], data: list[list[str | None]]) -> list[Column]:
+    width = max((len(r) for r in headers + data), default=0)
+    result = []
+    for c in range(width):
+        path = _dedupe([h[c] for h in headers if c < len(h)])
+        label = "/".join(path)
+        values = [squash(r[c]) for r in data if c < len(r) and r[c] is not None and squash(r[c])]
+        result.append(Column(_role(path, values), label))
+    _assign_sides(result)
+    for c, column in enumerate(result):
+        if column.role == "amount":
+            path = column.label.split("/") if column.label else []
+            column.key = col.three_public_key(path) if kind == "three_public" else col.column_key(path)
+    _rename_lone_expense(result)
+    return result
+
+
+def _dedupe(labels: list[str]) -> list[str]:
+    path: list[str] = []
+    for label in labels:
+        text = squash(label)
+        if text and (not path or path[-1] != text):
+            path.append(text)
+    return path
+
+
+def _role(path: list[str], values: list[str]) -> str:
+    leaf = path[-1] if path else ""
+    if col.is_line_label(leaf):
+        return "line"
+    if col.is_code_part_label(leaf):
+        return "code_part"
+    codes = sum(1 for v in values if CODE.match(v))
+    words = sum(1 for v in values if not is_amount_text(v))
+    if values and codes >= max(1, len(values) // 2):
+        return "code"
+    if values:
+        return "name" if words > len(values) // 2 or (words and not col.column_key(path)) else "amount"
+    if any(col.is_code_label(p) for p in path):
+        return "code"
+    if col.column_key(path):
+        return "amount"
+    return "name" if any(col.is_name_label(p) for p in path) else "amount"
+
+
+def _assign_sides(columns: list[Column]) -> None:
+    """A code/name column after amount columns starts a new side-by-side block."""
+    side = 0
+    seen_amount = False
+    labels = ("code", "code_part", "name")
+    for index, column in enumerate(columns):
+        first_of_cluster = column.role in labels and not (index and columns[index - 1].role in labels)
+        if first_of_cluster and seen_amount:
+            side += 1
+            seen_amount = False
+        if column.role == "amount":
+            seen_amount = True
+        column.side = side
+
+
+def _rename_lone_expense(columns: list[Column]) -> None:
+    """'本年支出/小计' is the table total when the table has no income or balance columns."""
+    for side in {c.side for c in columns}:
+        keys = {c.key for c in columns if c.side == side}
+        if "expense" in keys and "total" not in keys and not keys & {"income", "opening", "closing"}:
+            for c in columns:
+                if c.side == side and c.key == "expense":
+                    c.key = "total"
+
+
+def _grid_header_rows(grid: Grid, kind: str) -> tuple[list[list[str]], int]:
+    """Header rows (merged labels filled in) and the index of the first data row."""
+    first = next((i for i, r in enumerate(grid.rows) if is_data_row([c or "" for c in r], kind)), len(grid.rows))
+    headers = []
+    for r in range(first):
+        row = [grid.spanned_text(r, c) for c in range(len(grid.rows[r]))]
+        if not is_column_number_row(row):
+            headers.append(row)
+    if first < len(grid.rows):
+        # Some templates print 类 | 款 | 项 on the 合计 row itself.
+        parts = [squash(c) if squash(c) in ("类", "款", "项") else "" for c in grid.rows[first]]
+        if any(parts):
+            headers.append(parts)
+    return headers, first
+
+
+def _rows_from_grid(grid: Grid, first: int, columns: list[Column], page: int) -> list[Row]:
+    rows: list[Row] = []
+    for cells in grid.rows[first:]:
+        if is_column_number_row([c or "" for c in cells]):
+            continue
+        rows.extend(_side_rows(list(cells), columns, page))
+    return rows
+
+
+def _side_rows(cells: list[str | None], columns: list[Column], page: int) -> list[Row]:
+    rows = []
+    for side in sorted({c.side for c in columns}):
+        code_parts: list[str] = []
+        code = None
+        label = ""
+        values: dict[str, Figure] = {}
+        for index, column in enumerate(columns):
+            if column.side != side or index >= len(cells):
+                continue
+            text = cells[index]
+            if text is None:
+                continue
+            if column.role == "code":
+                value = squash(text)
+                if CODE.match(value):
+                    code = value
+                elif value and not label:
+                    label = text
+            elif column.role == "code_part":
+                if squash(text).isdigit():
+                    # Spreadsheets drop the leading zero of 款/项 ("2" for "02").
+                    code_parts.append(squash(text) if not code_parts else squash(text).zfill(2))
+                elif squash(text) not in ("", "类", "款", "项") and not label:
+                    label = text
+            elif column.role == "name":
+                if squash(text):
+                    label = text
+            elif column.role == "amount" and column.key:
+                amount = parse_amount(text)
+                if amount is not None:
+                    values[column.key] = Figure(amount, squash(text))
+        if code_parts and not code:
+            code = "".join(code_parts)
+        row = _make_row(code, label, values, page, side)
+        if row:
+            rows.append(row)
+    return rows
+
+
+def _make_row(code: str | None, label: str, values: dict[str, Figure], page: int, side: int) -> Row | None:
+    leading = re.match(r"^\s*(\d{3}(?:\d{2}){0,2})\s*(.*)$", label or "")
+    if not code and leading and CODE.match(leading.group(1)):
+        code, label = leading.group(1), leading.group(2)
+    name = normalise_name(label)
+    if not code and not name and not any(f.value for f in values.values()):
+        return None
+    return Row(name=name, code=code, page=page, side=side, label=squash(label), values=values)
+
+
+# ---------------------------------------------------------- borderless tables
+
+# Every header label a borderless header may contain, longest first so that
+# 本年收入合计 wins over 本年收入.
+_TEXT_LABELS = sorted(
+    [
+        "本年收入合计", "本年支出合计", "财政拨款收入", "上级补助收入", "事业收入", "经营收入", "附属单位上缴收入",
+        "其他收入", "基本支出", "项目支出", "上缴上级支出", "经营支出", "对附属单位补助支出", "年初结转和结余",
+        "年末结转和结余", "本年收入", "本年支出", "小计", "合计", "一般公共预算财政拨款", "政府性基金预算财政拨款",
+        "国有资本经营预算财政拨款", "决算数", "预算数", "金额", "行次", "项目", "科目名称", "科目代码", "科目编码",
+        "功能分类科目编码", "经济分类科目编码", "因公出国（境）费", "公务用车购置及运行维护费", "公务用车购置及运行费",
+        "公务用车购置费", "公务用车运行维护费", "公务用车运行费", "公务接待费",
+    ],
+    key=len,
+    reverse=True,
+)
+_LABEL_RE = re.compile("|".join(re.escape(label) for label in _TEXT_LABELS))
+
+
+def _tokens(line: TextLine) -> list[str]:
+    """Whitespace-separated pieces, with consecutive words re-joined into one name."""
+    merged: list[str] = []
+    for token in line.text.split():
+        numeric = is_amount_text(token) or bool(CODE.match(token))
+        if merged and not numeric and not (is_amount_text(merged[-1]) or CODE.match(merged[-1])):
+            merged[-1] += token
+        else:
+            merged.append(token)
+    return merged
+
+
+# National template column order, used when a borderless header cannot be read.
+CANONICAL = {
+    "income": ["total", "fiscal", "upper", "business", "operating", "affiliated", "other"],
+    "expense": ["total", "basic", "project", "remit", "operating_exp", "affiliated_sub"],
+    "gpb_expense": ["total", "basic", "project"],
+    "soe": ["total", "basic", "project"],
+    "gov_fund": ["opening", "income", "expense", "basic", "project", "closing"],
+    "three_public": [
+        f"{half}.{item}"
+        for half in ("budget", "actual")
+        for item in ("total", "abroad", "car", "car_purchase", "car_operation", "reception")
+    ],
+}
+MULTI_SIDED = TWO_SIDED | {"gpb_basic"}
+
+
+def _text_columns(kind: str, header_text: str, data: list[TextLine]) -> list[Column]:
+    labels = _LABEL_RE.findall(squash(header_text))
+    sides: list[list[str]] = [[]]
+    for label in labels:
+        if kind in MULTI_SIDED and _is_name_label(label) and any(not _is_name_label(x) for x in sides[-1]):
+            sides.append([])
+        sides[-1].append(label)
+    columns: list[Column] = []
+    for side, side_labels in enumerate(sides):
+        group = None
+        for label in side_labels:
+            if label in ("本年支出", "本年收入") and "小计" in side_labels:
+                group = label
+                continue
+            if _is_name_label(label):
+                role = "code" if "代码" in label or "编码" in label else "name"
+                if not any(c.role == role and c.side == side for c in columns):
+                    columns.append(Column(role, label, side=side))
+            elif label == "行次":
+                columns.append(Column("line", label, side=side))
+            else:
+                path = [group, label] if group and label in ("小计", "基本支出", "项目支出") else [label]
+                key = col.three_public_key(path) if kind == "three_public" else col.column_key(path)
+                columns.append(Column("amount", "/".join(p for p in path if p), key, side))
+    _rename_lone_expense(columns)
+    return _canonical_if_misread(kind, columns, data)
+
+
+def _canonical_if_misread(kind: str, columns: list[Column], data: list[TextLine]) -> list[Column]:
+    if kind not in CANONICAL:
+        return columns
+    observed = max((sum(1 for t in _tokens(l) if is_amount_text(t)) for l in data), default=0)
+    amounts = [c for c in columns if c.role == "amount"]
+    if len(amounts) == observed or len(CANONICAL[kind]) != observed:
+        return columns
+    fixed = [c for c in columns if c.role != "amount"]
+    return fixed + [Column("amount", key, key) for key in CANONICAL[kind]]
+
+
+def _is_name_label(label: str) -> bool:
+    return label in ("项目", "科目名称", "科目代码", "科目编码", "功能分类科目编码", "经济分类科目编码")
+
+
+def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[Row]:
+    sides = sorted({c.side for c in columns}) or [0]
+    amounts_per_side = {s: [c.key for c in columns if c.side == s and c.role == "amount"] for s in sides}
+    has_line = {s: any(c.role == "line" and c.side == s for c in columns) for s in sides}
+    rows: list[Row] = []
+    for line in lines:
+        tokens = _tokens(line)
+        if not tokens or is_column_number_row(tokens):
+            continue
+        side_index = 0
+        position = 0
+        while position < len(tokens) and side_index < len(sides):
+            side = sides[side_index]
+            code = name = None
+            if CODE.match(tokens[position]) and not has_line[side]:
+                code = tokens[position]
+                position += 1
+            if position < len(tokens) and not is_amount_text(tokens[position]) and not CODE.match(tokens[position]):
+                name = tokens[position]
+                position += 1
+            if has_line[side] and position < len(tokens) and _SMALL_INT.match(tokens[position]):
+                position += 1
+            keys = amounts_per_side[side]
+            values: dict[str, Figure] = {}
+            for key in keys:
+                if position >= len(tokens) or not is_amount_text(tokens[position]):
+                    break
+                amount = parse_amount(tokens[position])
+                if key and amount is not None:
+                    values[key] = Figure(amount, squash(tokens[position]))
+                position += 1
+            row = _make_row(code, name or "", values, page, side)
+            if row and (len(values) == len(keys) or not values):
+                rows.append(row)
+            side_index += 1
+    return rows
+
+
+# ------------------------------------------------------------------- assembly
+
+
+def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
+    table = Table(kind=kind, title=title, page=page)
+    columns: list[Column] = []
+    seen_headers: set[str] = set()
+    for part in parts:
+        if part.grid is not None:
+            headers, first = _grid_header_rows(part.grid, kind)
+            data = [list(r) for r in part.grid.rows[first:]]
+            if columns and not _repeats(headers, seen_headers) and _width(part.grid.rows) == len(columns):
+                # A continuation whose first rows merely lack figures, not a repeated header.
+                headers, first, data = [], 0, [list(r) for r in part.grid.rows]
+            if headers or not columns:
+                columns = _classify_columns(kind, headers, data)
+                seen_headers |= {_row_key(h) for h in headers}
+            elif _width(data) != len(columns):
+                columns = _realign(columns, _classify_columns(kind, [], data))
+            part_rows = _rows_from_grid(part.grid, first, columns, part.page)
+        else:
+            header_lines, data_lines = _split_text(part.lines, kind)
+            if header_lines or not columns:
+                columns = _text_columns(kind, " ".join(l.text for l in header_lines), data_lines)
+            part_rows = _text_rows(data_lines, columns, part.page)
+        if not table.columns:
+            table.columns = columns
+        table.rows.extend(part_rows)
+        if part.page not in table.pages:
+            table.pages.append(part.page)
+    return table
+
+
+def _row_key(cells: list[str]) -> str:
+    return "|".join(squash(c) for c in cells)
+
+
+def _repeats(headers: list[list[str]], seen: set[str]) -> bool:
+    return bool(headers) and all(_row_key(h) in seen for h in headers)
+
+
+def _realign(previous: list[Column], current: list[Column]) -> list[Column]:
+    """A continuation without header: reuse the earlier amount meanings in order."""
+    keys = [c.key for c in previous if c.role == "amount"]
+    amounts = [c for c in current if c.role == "amount"]
+    if len(keys) == len(amounts):
+        for column, key in zip(amounts, keys):
+            column.key = key
+    return current
+
+
+def _width(rows: list[list[str | None]]) -> int:
+    return max((len(r) for r in rows), default=0)
+
+
+def _split_text(lines: list[TextLine], kind: str) -> tuple[list[TextLine], list[TextLine]]:
+    first = next((i for i, l in enumerate(lines) if is_data_row(_tokens(l), kind)), len(lines))
+    return lines[:first], lines[first:]

@@ -1,0 +1,36 @@
+"""Run every rule on a parsed document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from parsers.model import Document
+from validators import (  # noqa: F401  (importing registers the rules)
+    completeness_rules,
+    completion_rules,
+    cross_rules,
+    document_rules,
+    narrative_rules,
+    table_rules,
+)
+from validators.core import RULES, SEVERITIES, Context, Finding
+
+_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass
+class Validation:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+
+def validate(doc: Document, low_completion_threshold: Decimal = Decimal(30)) -> Validation:
+    ctx = Context(doc, low_completion_threshold)
+    findings: list[Finding] = []
+    for rule in RULES:
+        ctx.current = rule
+        findings.extend(rule.check(ctx) or ())
+        findings.extend(ctx.flush_tails())
+    findings.sort(key=lambda f: (_ORDER[f.severity], f.page or 0))
+    return Validation(findings, ctx.skipped)

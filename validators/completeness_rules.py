@@ -1,0 +1,93 @@
+"""Completeness: required tables, tables the 目录 promises, empty tables without a note."""
+
+from __future__ import annotations
+
+import re
+
+from parsers import catalog
+from validators.core import Context, rule
+from validators.narrative_rules import section_kind
+
+_EXPLAINED = re.compile(r"无数据|无.{0,20}(收入|支出|预算|安排|经费|资金)|没有|不涉及|为空|空表|故本表|未发生|无此|本表为空")
+
+
+def _unreadable_note(ctx: Context) -> str:
+    pages = sorted(ctx.doc.unreadable_pages)
+    return "、".join(str(p) for p in pages)
+
+
+@rule("M-REQUIRED", "missing_table", "error", "必须公开的表格齐全")
+def required_tables(ctx: Context):
+    doc = ctx.doc
+    if doc.kind not in catalog.REQUIRED:
+        ctx.skip("无法判断文件是预算还是决算，无法确定必备表格")
+        return
+    present = {t.kind for t in doc.tables}
+    for kind in catalog.REQUIRED[doc.kind]:
+        if kind in present:
+            continue
+        if kind == "soe" and doc.kind == "final" and doc.year and doc.year < catalog.SOE_REQUIRED_FROM:
+            continue
+        name = catalog.display_name(kind, doc.kind)
+        if doc.unreadable_pages:
+            ctx.skip(f"第{_unreadable_note(ctx)}页无法识别，未能确认是否包含{name}")
+            continue
+        yield ctx.finding(f"未找到{name}（{'决算' if doc.kind == 'final' else '预算'}公开必备表格）。",
+                          table=name, expected=name)
+
+
+@rule("M-TOC", "missing_table", "error", "目录列出的表格均已公开")
+def toc_tables(ctx: Context):
+    doc = ctx.doc
+    promised = [e for e in doc.toc if e.kind and e.kind != "evaluation"]
+    if not doc.toc:
+        ctx.skip("文件没有可识别的目录")
+        return
+    present = {t.kind for t in doc.tables}
+    required = set(catalog.REQUIRED.get(doc.kind or "", []))
+    for entry in promised:
+        if entry.kind in present or entry.kind in required:
+            continue  # required ones are reported by M-REQUIRED
+        if doc.unreadable_pages:
+            ctx.skip(f"第{_unreadable_note(ctx)}页无法识别，未能确认目录中的“{entry.text}”")
+            continue
+        yield ctx.finding(f"目录列出“{entry.text.strip()}”，但正文中未找到该表。", page=entry.page,
+                          table=entry.text.strip(), toc_entry=entry.text.strip())
+
+
+@rule("M-EMPTY", "missing_table", "warning", "空表须附说明")
+def empty_tables(ctx: Context):
+    doc = ctx.doc
+    for table in doc.tables:
+        if not table.is_empty or not table.columns:
+            continue
+        notes = " ".join(table.notes)
+        if _EXPLAINED.search(notes) or _explained_in_narrative(ctx, table.kind):
+            continue
+        yield ctx.finding(f"{table.title}为空表，但未附“本表无数据”等说明。", table=table, notes=table.notes)
+
+
+def _explained_in_narrative(ctx: Context, kind: str) -> bool:
+    return any(section_kind(s.section) == kind and _EXPLAINED.search(s.text) for s in ctx.doc.sentences)
+
+
+@rule("M-UNPARSED", "missing_table", "warning", "表格内容可识别")
+def unparsed_tables(ctx: Context):
+    for table in ctx.doc.tables:
+        if not table.columns and not table.rows:
+            yield ctx.finding(f"找到{table.title}的标题，但未能识别表格内容。", table=table)
+
+
+@rule("unreadable_scan", "document", "warning", "扫描页无法识别")
+def unreadable_pages(ctx: Context):
+    doc = ctx.doc
+    pages = sorted(doc.unreadable_pages)
+    if pages:
+        reasons = sorted(set(doc.unreadable_pages.values()))
+        yield ctx.finding(
+            f"第{_unreadable_note(ctx)}页没有可提取的文字（{'、'.join(_REASONS.get(r, r) for r in reasons)}），"
+            f"这些页上的表格和数字未能检查；缺表判断对这些页不作结论。",
+            page=pages[0], pages=pages, reasons=reasons)
+
+
+_REASONS = {"no_text_layer": "扫描图像", "broken_font": "字体缺少编码映射", "ocr_failed": "文字识别失败"}

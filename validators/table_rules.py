@@ -1,0 +1,239 @@
+"""Reconciliations inside one table: code hierarchies, row identities, summary tables, 三公."""
+
+from __future__ import annotations
+
+import re
+
+from parsers.model import Row, Table
+from validators.core import Context, check_sum, rule
+
+CODED = ("income", "expense", "gpb_expense", "gov_fund", "soe", "gpb_basic", "gpb_project", "project",
+         "econ_summary")
+_TOP_LEVEL = re.compile(r"^[一二三四五六七八九十]+、")
+_SUB_ITEM = re.compile(r"^(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
+_ADJUSTMENT = re.compile(r"结转|结余|结余分配")
+
+
+def _unique_rows(table: Table) -> list[Row]:
+    """Rows with a code, once each (continuation pages sometimes repeat a row)."""
+    seen: dict[str, Row] = {}
+    for row in table.rows:
+        if row.code and row.code not in seen:
+            seen[row.code] = row
+    return list(seen.values())
+
+
+def _children(rows: list[Row], parent: Row) -> list[Row]:
+    code = parent.code
+    for length in (len(code) + 2, len(code) + 4):
+        children = [r for r in rows if r.code and len(r.code) == length and r.code.startswith(code)]
+        if children:
+            return children
+    return []
+
+
+@rule("R-HIER", "reconciliation", "error", "类=各款之和、款=各项之和、合计=各类之和")
+def hierarchy(ctx: Context):
+    for table in ctx.doc.tables:
+        if table.kind not in CODED:
+            continue
+        rows = _unique_rows(table)
+        for parent in rows:
+            children = _children(rows, parent)
+            if not children:
+                continue
+            for key in table.amount_keys():
+                if key not in parent.values:
+                    continue
+                parts = [c.values[key] for c in children if key in c.values]
+                finding = check_sum(ctx, table, parent.values[key], parts, page=parent.page,
+                                    where=f"{parent.where}（{column_label(table, key)}）",
+                                    formula="+".join(c.code for c in children))
+                if finding:
+                    yield finding
+        yield from _total_of_classes(ctx, table, rows)
+
+
+def _total_of_classes(ctx: Context, table: Table, rows: list[Row]):
+    total = table.total_row()
+    classes = [r for r in rows if len(r.code) == 3]
+    if not total or not classes or table.kind == "gpb_basic" and not any(r.code.startswith("50") for r in classes):
+        return
+    for key in table.amount_keys(total.side):
+        if key not in total.values:
+            continue
+        parts = [r.values[key] for r in classes if key in r.values]
+        finding = check_sum(ctx, table, total.values[key], parts, page=total.page,
+                            where=f"合计（{column_label(table, key)}）", formula="各类之和")
+        if finding:
+            yield finding
+
+
+def column_label(table: Table, key: str) -> str:
+    column = next((c for c in table.columns if c.key == key), None)
+    return column.label.split("/")[-1] if column and column.label else key
+
+
+# A total column equals the sum of its parts; alternatives are tried in order.
+IDENTITIES: dict[str, list[tuple[str, list[list[str]]]]] = {
+    "income": [
+        ("total", [["fiscal", "upper", "business", "operating", "affiliated", "other", "special_account",
+                    "unit_funds"],
+                   ["gpb", "gov_fund", "soe", "upper", "business", "operating", "affiliated", "other",
+                    "special_account", "unit_funds"]]),
+        ("fiscal", [["gpb", "gov_fund", "soe"]]),
+    ],
+    "expense": [("total", [["basic", "project", "remit", "operating_exp", "affiliated_sub"]])],
+    "gpb_expense": [("total", [["basic", "project"], ["personnel", "public", "project"]])],
+    "soe": [("total", [["basic", "project"]])],
+    "gov_fund": [("expense", [["basic", "project"]]), ("total", [["basic", "project"]])],
+    "gpb_basic": [("total", [["personnel", "public"]])],
+    "fiscal_summary": [("total", [["gpb", "gov_fund", "soe"]])],
+    "summary": [("total", [["basic", "project"], ["personnel", "public", "project"]])],
+}
+
+
+@rule("R-ROW", "reconciliation", "error", "行内合计=各组成列之和（如合计=基本支出+项目支出）")
+def row_identities(ctx: Context):
+    for table in ctx.doc.tables:
+        for total_key, alternatives in IDENTITIES.get(table.kind, []):
+            for row in table.rows:
+                if total_key not in row.values:
+                    continue
+                keys = set(table.amount_keys(row.side))
+                parts = next((p for p in alternatives if set(p) & keys and set(p) & keys <= keys
+                              and len(set(p) & keys) >= 2), None)
+                if not parts:
+                    continue
+                present = [k for k in parts if k in keys]
+                figures = [row.values[k] for k in present if k in row.values]
+                finding = check_sum(ctx, table, row.values[total_key], figures, page=row.page,
+                                    where=f"{row.where}（{column_label(table, total_key)}）",
+                                    formula="+".join(column_label(table, k) for k in present))
+                if finding:
+                    yield finding
+        if table.kind == "gov_fund":
+            yield from _carry_over(ctx, table)
+
+
+def _carry_over(ctx: Context, table: Table):
+    for row in table.rows:
+        needed = ("opening", "income", "expense", "closing")
+        if not all(k in row.values for k in needed):
+            continue
+        finding = check_sum(ctx, table, row.values["closing"], [row.values[k] for k in needed[:3]],
+                            sign=[1, 1, -1], page=row.page, where=f"{row.where}（年末结转和结余）",
+                            formula="年初结转和结余+本年收入-本年支出")
+        if finding:
+            yield finding
+
+
+@rule("R-SUMMARY", "reconciliation", "error", "收支总表：本年合计=各项之和，总计=本年合计+结转结余，收入总计=支出总计")
+def summary_tables(ctx: Context):
+    for kind in ("summary", "fiscal_summary"):
+        table = ctx.doc.table(kind)
+        if not table or not table.rows:
+            continue
+        grand: dict[int, Row] = {}
+        for side in sorted({r.side for r in table.rows}):
+            rows = [r for r in table.rows if r.side == side]
+            found, total = yield_side(ctx, table, rows)
+            yield from found
+            if total:
+                grand[side] = total
+        if len(grand) == 2:
+            income, expense = grand[min(grand)], grand[max(grand)]
+            key_in = next(iter(income.values), None)
+            key_out = "amount" if "amount" in expense.values else "total"
+            if key_in and key_out in expense.values:
+                finding = check_sum(ctx, table, income.values[key_in], [expense.values[key_out]], page=income.page,
+                                    where="收入总计", formula="支出总计")
+                if finding:
+                    yield finding
+
+
+def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row | None]:
+    findings = []
+    subtotal_index = next((i for i, r in enumerate(rows) if re.search(r"本年(收入|支出)合计|^(收入|支出)合计$", r.name)),
+                          None)
+    total_index = next((i for i, r in enumerate(rows) if r.name.endswith("总计")), None)
+    items_end = subtotal_index if subtotal_index is not None else total_index
+    if items_end is None:
+        return findings, None
+    items = [r for r in rows[:items_end] if _TOP_LEVEL.match(r.label)]
+    findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和")
+    findings += _sub_items(ctx, table, rows[:items_end])
+    if subtotal_index is not None and total_index is not None and total_index > subtotal_index:
+        adjustments = [r for r in rows[subtotal_index + 1:total_index] if _ADJUSTMENT.search(r.name)]
+        findings += _sum_rows(ctx, table, rows[total_index], [rows[subtotal_index], *adjustments],
+                              "本年合计+结转结余")
+    return findings, rows[total_index] if total_index is not None else None
+
+
+def _sum_rows(ctx: Context, table: Table, total: Row, items: list[Row], formula: str) -> list:
+    findings = []
+    if not items:
+        return findings
+    for key, figure in total.values.items():
+        parts = [r.values[key] for r in items if key in r.values]
+        finding = check_sum(ctx, table, figure, parts, page=total.page, where=f"{total.name}（{column_label(table, key)}）",
+                            formula=formula)
+        if finding:
+            findings.append(finding)
+    return findings
+
+
+def _sub_items(ctx: Context, table: Table, rows: list[Row]) -> list:
+    """'1、一般公共预算资金' lines under '一、财政拨款收入' add up to it."""
+    findings = []
+    for index, row in enumerate(rows):
+        if not _TOP_LEVEL.match(row.label):
+            continue
+        subs = []
+        for following in rows[index + 1:]:
+            if not _SUB_ITEM.match(following.label):
+                break
+            subs.append(following)
+        if subs:
+            findings += _sum_rows(ctx, table, row, subs, "其中各项之和")
+    return findings
+
+
+@rule("R-3PUBLIC", "reconciliation", "error", "三公经费：合计=出国+公务用车+接待，公务用车=购置+运行维护")
+def three_public(ctx: Context):
+    table = ctx.doc.table("three_public")
+    if not table:
+        return
+    for row in table.rows:
+        for half in ("budget", "actual", "amount"):
+            for total, parts in (("total", ("abroad", "car", "reception")), ("car", ("car_purchase", "car_operation"))):
+                key = f"{half}.{total}"
+                keys = [f"{half}.{p}" for p in parts]
+                if key not in row.values or not all(k in row.values for k in keys):
+                    continue
+                finding = check_sum(ctx, table, row.values[key], [row.values[k] for k in keys], page=row.page,
+                                    where=column_label(table, key), formula="+".join(column_label(table, k) for k in keys))
+                if finding:
+                    yield finding
+
+
+@rule("R-BASIC", "reconciliation", "error", "基本支出明细：人员经费合计=301+303，公用经费合计=其余各类之和")
+def basic_detail(ctx: Context):
+    table = ctx.doc.table("gpb_basic")
+    if not table or ctx.doc.kind != "final":
+        return
+    classes = [r for r in _unique_rows(table) if len(r.code) == 3 and "amount" in r.values]
+    personnel = table.by_name("人员经费合计", "人员经费")
+    public = table.by_name("公用经费合计", "公用经费")
+    if not classes or not (personnel or public):
+        if table.rows:
+            ctx.skip("基本支出明细表中未找到人员经费合计/公用经费合计行")
+        return
+    for total, members in ((personnel, [r for r in classes if r.code in ("301", "303")]),
+                           (public, [r for r in classes if r.code not in ("301", "303")])):
+        if total and "amount" in total.values and members:
+            finding = check_sum(ctx, table, total.values["amount"], [m.values["amount"] for m in members],
+                                page=total.page, where=total.name, formula="+".join(m.code for m in members))
+            if finding:
+                yield finding
+
