@@ -1,0 +1,1 @@
+"""Persistence: documents, versions, archived content, findings and the alert outbox."""

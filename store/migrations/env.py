@@ -1,0 +1,27 @@
+"""Alembic environment: runs against the URL set by store.db.alembic_config."""
+
+from alembic import context
+
+from store.db import engine_for
+from store.models import Base
+
+config = context.config
+
+
+def run() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connectable = engine_for(url)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=url.startswith("sqlite"))
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run()

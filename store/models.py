@@ -1,0 +1,204 @@
+"""Database schema. Content (blobs) is keyed by sha256; documents are logical publications
+found at one or more URLs; versions link the two over time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime stored; use datetime.now(timezone.utc)")
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class Source(Base):
+    """A disclosure list page being watched (mirrors the config, plus crawl health)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(200))
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    next_crawl_at: Mapped[datetime | None]
+    last_crawl_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_link_count: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    cycle: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    documents_found: Mapped[int] = mapped_column(Integer, default=0)
+    new_documents: Mapped[int] = mapped_column(Integer, default=0)
+    list_links: Mapped[int | None] = mapped_column(Integer)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class PageCache(Base):
+    """Validators and links of list/detail pages, so an unchanged page costs a 304."""
+
+    __tablename__ = "page_cache"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    fetched_at: Mapped[datetime]
+
+
+class Blob(Base):
+    """One exact content, archived once, parsed and validated once."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)  # relative to the storage dir
+    filename: Mapped[str | None] = mapped_column(String(500))
+    first_seen_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | processing | ok | failed
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    format: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    level: Mapped[str | None] = mapped_column(String(20))
+    scope: Mapped[str | None] = mapped_column(String(20))
+    entity: Mapped[str | None] = mapped_column(String(300))
+    year: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict | None] = mapped_column(JSON)  # tables, skipped checks, OCR pages
+
+    findings: Mapped[list[FindingRow]] = relationship(back_populates="blob", cascade="all, delete-orphan",
+                                                      order_by="FindingRow.id")
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    rule: Mapped[str] = mapped_column(String(50))
+    category: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    table_title: Mapped[str | None] = mapped_column(String(300))
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    blob: Mapped[Blob] = relationship(back_populates="findings")
+
+
+class Document(Base):
+    """A publication: what a person would call one disclosure, wherever and however often it changes."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html
+    detail_url: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
+    withdrawn_at: Mapped[datetime | None]
+    current_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    fetch_status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done | failed
+    fetch_error: Mapped[str | None] = mapped_column(Text)
+    entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    urls: Mapped[list[DocumentUrl]] = relationship(back_populates="document", cascade="all, delete-orphan")
+    versions: Mapped[list[Version]] = relationship(back_populates="document", order_by="Version.id")
+    current: Mapped[Blob | None] = relationship(foreign_keys=[current_sha256])
+
+
+class DocumentUrl(Base):
+    __tablename__ = "document_urls"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    document: Mapped[Document] = relationship(back_populates="urls")
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("document_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    url: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    blob: Mapped[Blob] = relationship()
+
+
+class Alert(Base):
+    """Outbox: one row per (event, channel); the unique key makes every alert exactly-once."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    channel: Mapped[str] = mapped_column(Text)  # Apprise URL
+    category: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
