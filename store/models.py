@@ -59,9 +59,9 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     cycle: Mapped[str | None] = mapped_column(String(64), index=True)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | ok | failed
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     documents_found: Mapped[int] = mapped_column(Integer, default=0)
     new_documents: Mapped[int] = mapped_column(Integer, default=0)
@@ -142,9 +142,8 @@ class Document(Base):
     last_seen_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
     withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     current_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    fetch_status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done | failed
-    fetch_error: Mapped[str | None] = mapped_column(Text)
     entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     urls: Mapped[list[DocumentUrl]] = relationship(back_populates="document", cascade="all, delete-orphan")
@@ -153,16 +152,31 @@ class Document(Base):
 
 
 class DocumentUrl(Base):
+    """A URL the crawler listed, with what the listing said and how fetching it went. Several URLs
+    (mirrors, re-uploads of the same bytes) can belong to one document; a failed first fetch has none."""
+
     __tablename__ = "document_urls"
 
     url: Mapped[str] = mapped_column(String(2000), primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html
+    title: Mapped[str | None] = mapped_column(Text)
+    page_title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    detail_url: Mapped[str | None] = mapped_column(Text)
+    list_url: Mapped[str | None] = mapped_column(Text)
+    file_ext: Mapped[str | None] = mapped_column(String(20))
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     first_seen_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
+    last_listed_at: Mapped[datetime]  # last crawl whose list or detail pages still linked to it
+    fetch_status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued | ok | failed | gone
+    fetch_error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime | None]
 
-    document: Mapped[Document] = relationship(back_populates="urls")
+    document: Mapped[Document | None] = relationship(back_populates="urls")
 
 
 class Version(Base):

@@ -3,9 +3,16 @@
 from alembic import context
 
 from store.db import engine_for
-from store.models import Base
+from store.models import Base, UtcDateTime
 
 config = context.config
+
+
+def render_item(type_, obj, _context):
+    # Migrations must not import application types; UtcDateTime is a plain timezone-aware column.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run() -> None:
@@ -18,7 +25,7 @@ def run() -> None:
     connectable = engine_for(url)
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=url.startswith("sqlite"))
+                          render_as_batch=url.startswith("sqlite"), render_item=render_item)
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
