@@ -59,6 +59,7 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     cycle: Mapped[str | None] = mapped_column(String(64), index=True)
+    queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | ok | failed
@@ -149,6 +150,7 @@ class Document(Base):
     urls: Mapped[list[DocumentUrl]] = relationship(back_populates="document", cascade="all, delete-orphan")
     versions: Mapped[list[Version]] = relationship(back_populates="document", order_by="Version.id")
     current: Mapped[Blob | None] = relationship(foreign_keys=[current_sha256])
+    source: Mapped[Source] = relationship()
 
 
 class DocumentUrl(Base):
