@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     alert_top_findings: int = 5
     sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")
 
+    # --- Publication compliance and the dashboard (compliance/, web/) ---
+    registry_file: Path | None = None  # entities and expected publications (CSV, XLSX or YAML), imported on refresh
+    publication_deadline_days: int = 20  # public within 20 days of approval (财预〔2016〕143号)
+    compliance_start_year: int | None = None  # first fiscal year expected of every entity; default: last year
+    # Usual approval (批复) date per region prefix ("" = everywhere) as MM-DD: a budget for year Y is approved in Y,
+    # a final account for Y in Y+1. The longest matching region wins; a date in the registry beats both.
+    default_approval: dict[str, dict[Literal["budget", "final"], str]] = Field(
+        default_factory=lambda: {"": {"budget": "02-28", "final": "08-31"}})
+    web_public: bool = True  # read-only pages and API without login
+    web_token: str | None = None  # admin token (API bearer, login password); unset: nothing can be changed
+
 
 def load_settings(path: Path | None = None) -> Settings:
     """Settings from the YAML file (default config/fiscalwatch.yaml if present); env vars win."""
