@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from parsers import UnreadableFile, parse_file
+from parsers import Parsed, UnreadableFile, no_documents, parse_documents, primary
 from parsers.model import Document
 from validators import validate
 from validators.core import Finding
@@ -20,6 +20,8 @@ class CheckResult:
     skipped: list[dict] = field(default_factory=list)
     error_code: str | None = None
     error: str | None = None  # Chinese, for people
+    member: str | None = None  # inside an archive: the member this result is for
+    members: list[CheckResult] = field(default_factory=list)  # archives: every member; the top level is the primary
 
     @property
     def ok(self) -> bool:
@@ -29,6 +31,7 @@ class CheckResult:
         doc = self.document
         return {
             "file": self.file,
+            "member": self.member,
             "status": "ok" if self.ok else "failed",
             "error": {"code": self.error_code, "message": self.error} if not self.ok else None,
             "document": {
@@ -50,16 +53,33 @@ class CheckResult:
             ],
             "findings": [f.to_dict() for f in self.findings],
             "skipped_checks": self.skipped,
+            "members": [m.to_dict() for m in self.members],
         }
 
 
 def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
-    result = CheckResult(file=str(path))
+    """Plain files give one result. Archives give the primary member's result at the top level
+    (so consumers of single documents work unchanged) with every member's result in `members`."""
     try:
-        result.document = parse_file(path)
+        parsed = parse_documents(path)
     except UnreadableFile as exc:
-        result.error_code, result.error = exc.code, exc.message
+        return CheckResult(file=str(path), error_code=exc.code, error=exc.message)
+    results = [_check(str(path), p, low_completion_threshold) for p in parsed]
+    if len(parsed) == 1 and parsed[0].name is None:
+        return results[0]
+    best = primary(parsed)
+    if best is None:
+        error = no_documents()
+        return CheckResult(file=str(path), error_code=error.code, error=error.message, members=results)
+    top = results[parsed.index(best)]
+    return replace(top, members=results)
+
+
+def _check(file: str, parsed: Parsed, low_completion_threshold: Decimal) -> CheckResult:
+    result = CheckResult(file=file, document=parsed.document, member=parsed.name)
+    if parsed.error:
+        result.error_code, result.error = parsed.error.code, parsed.error.message
         return result
-    validation = validate(result.document, low_completion_threshold)
+    validation = validate(parsed.document, low_completion_threshold)
     result.findings, result.skipped = validation.findings, validation.skipped
     return result

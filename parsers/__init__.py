@@ -1,24 +1,107 @@
-"""Read a disclosure file of any supported format into the normalised Document."""
+"""Read a disclosure file of any supported format into the normalised Document.
+
+The format is sniffed from the content (sites mislabel extensions). Archives hold
+several documents: `parse_documents` returns each member's result, `parse_file` the
+primary one (the member that best looks like a budget or final account).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from parsers import archive, sniff
+from parsers.convert import converted
 from parsers.errors import UnreadableFile
+from parsers.html import read_html
+from parsers.layout import Layout
 from parsers.model import Document
+from parsers.ocr import OCR_MAX_PAGES, OcrBudget, read_image
 from parsers.pdf import read_pdf
+from parsers.spreadsheet import read_xls, read_xlsx
 from parsers.structure import parse_layout
+from parsers.word import read_docx
 
-__all__ = ["UnreadableFile", "parse_file"]
+__all__ = ["Parsed", "UnreadableFile", "no_documents", "parse_documents", "parse_file", "primary"]
+
+# Formats LibreOffice turns into one we read natively: (extension it expects, target).
+_CONVERTED = {
+    sniff.DOC: ("doc", "docx"),
+    sniff.RTF: ("rtf", "docx"),
+    sniff.ODT: ("odt", "docx"),
+    sniff.ODS: ("ods", "xlsx"),
+    sniff.XML_SPREADSHEET: ("xml", "xlsx"),
+}
 
 
-def parse_file(path: Path) -> Document:
+@dataclass
+class Parsed:
+    name: str | None  # member path inside an archive; None for a plain file
+    document: Document | None
+    error: UnreadableFile | None = None
+
+
+def parse_file(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> Document:
+    """The document in the file; for an archive, its primary member."""
+    best = primary(parse_documents(path, ocr_max_pages=ocr_max_pages))
+    if best is None:
+        raise no_documents()
+    return best.document
+
+
+def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> list[Parsed]:
+    """One result for a plain file, one per member for an archive (members failing on their own).
+
+    Raises UnreadableFile when the file itself, or the archive as a whole, cannot be read.
+    """
     if not path.exists():
         raise UnreadableFile("not_found", "文件不存在")
-    if path.stat().st_size == 0:
-        raise UnreadableFile("empty_file", "文件为空（0 字节）")
-    with path.open("rb") as handle:
-        head = handle.read(1024)
-    if b"%PDF" not in head:
-        raise UnreadableFile("unsupported_format", "不是可识别的 PDF 文件")
-    return parse_layout(read_pdf(path))
+    kind = sniff.sniff(path)
+    if kind not in (sniff.ZIP, sniff.RAR):
+        return [Parsed(None, _parse(path, kind, ocr_max_pages))]
+    results = []
+    with archive.extracted(path, kind) as members:
+        for member in members:
+            if member.error:
+                results.append(Parsed(member.name, None, member.error))
+                continue
+            try:
+                results.append(Parsed(member.name, _parse(member.path, member.kind, ocr_max_pages)))
+            except UnreadableFile as exc:
+                results.append(Parsed(member.name, None, exc))
+    if not results:
+        raise UnreadableFile("empty_archive", "压缩包内没有文件")
+    return results
+
+
+def primary(parsed: list[Parsed]) -> Parsed | None:
+    """The readable result that most looks like a disclosure: a known kind, then the most tables."""
+    readable = [p for p in parsed if p.document is not None]
+    return max(readable, key=lambda p: (p.document.kind is not None, len(p.document.tables),
+                                        len(p.document.sentences)), default=None)
+
+
+def no_documents() -> UnreadableFile:
+    return UnreadableFile("archive_no_documents", "压缩包内没有可读取的预决算文件")
+
+
+def _parse(path: Path, kind: str, ocr_max_pages: int) -> Document:
+    return parse_layout(_read(path, kind, ocr_max_pages))
+
+
+def _read(path: Path, kind: str, ocr_max_pages: int) -> Layout:
+    if kind == sniff.PDF:
+        return read_pdf(path, OcrBudget(pages=ocr_max_pages).pdf_page)
+    if kind == sniff.IMAGE:
+        return read_image(path, OcrBudget(pages=ocr_max_pages))
+    if kind == sniff.XLSX:
+        return read_xlsx(path)
+    if kind == sniff.XLS:
+        return read_xls(path)
+    if kind == sniff.DOCX:
+        return read_docx(path)
+    if kind == sniff.HTML:
+        return read_html(path)
+    source_ext, target = _CONVERTED[kind]
+    with converted(path, source_ext, target) as output:
+        return (read_docx if target == "docx" else read_xlsx)(output, kind)

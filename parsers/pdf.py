@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from parsers.errors import UnreadableFile
-from parsers.layout import Grid, Layout, Page, TextLine
-from parsers.pdf_rulings import Cell, find_cells, group_tables, merge_edges, page_segments
+from parsers.layout import Block, Grid, Layout, Page, TextLine
+from parsers.pdf_rulings import Cell, Edge, find_cells, group_tables, merge_edges, page_segments
 
 # A gap wider than this share of the glyph height separates two cells of a line.
 CELL_GAP = 0.9
@@ -44,12 +45,19 @@ def open_pdf(path: Path) -> pdfium.PdfDocument:
         raise UnreadableFile("corrupt_pdf", f"PDF 文件损坏或不完整（{message}）") from exc
 
 
-def read_pdf(path: Path) -> Layout:
+def read_pdf(path: Path, ocr: Callable[[pdfium.PdfPage, int], Page] | None = None) -> Layout:
+    """`ocr` reads pages without a usable text layer (scans, broken fonts); without it they stay unreadable."""
     document = open_pdf(path)
     try:
         if len(document) == 0:
             raise UnreadableFile("empty_pdf", "PDF 没有任何页面")
-        return Layout([read_page(document[i], i + 1) for i in range(len(document))], "pdf")
+        pages = []
+        for index in range(len(document)):
+            page = read_page(document[index], index + 1)
+            if page.unreadable and ocr is not None:
+                page = ocr(document[index], index + 1)
+            pages.append(page)
+        return Layout(pages, "pdf")
     finally:
         document.close()
 
@@ -65,9 +73,14 @@ def read_page(page: pdfium.PdfPage, number: int) -> Page:
     if not _looks_decoded(glyphs):
         result.unreadable = "broken_font"
         return result
-    horizontal, vertical = page_segments(page, height)
+    result.blocks = place_blocks(glyphs, *page_segments(page, height))
+    return result
+
+
+def place_blocks(glyphs: list[Glyph], horizontal: list[Edge], vertical: list[Edge]) -> list[Block]:
+    """Ruled tables become grids, the remaining glyphs text lines, all in top-down order."""
     tables = group_tables(find_cells(merge_edges(horizontal), merge_edges(vertical)))
-    placed: list[tuple[float, object]] = []
+    placed: list[tuple[float, Block]] = []
     remaining = glyphs
     for cells in tables:
         grid, remaining = _fill_grid(cells, remaining)
@@ -75,8 +88,7 @@ def read_page(page: pdfium.PdfPage, number: int) -> Page:
     for line in group_lines(remaining):
         placed.append((line[0].top, _text_line(line)))
     placed.sort(key=lambda item: item[0])
-    result.blocks = [block for _, block in placed]
-    return result
+    return [block for _, block in placed]
 
 
 def _image_coverage(page: pdfium.PdfPage, area: float) -> float:

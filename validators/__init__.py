@@ -32,5 +32,10 @@ def validate(doc: Document, low_completion_threshold: Decimal = Decimal(30)) -> 
         ctx.current = rule
         findings.extend(rule.check(ctx) or ())
         findings.extend(ctx.flush_tails())
+    for finding in findings:
+        # Conclusions drawn from OCR text carry how sure the recognition was, so people can weigh them.
+        confidence = doc.ocr_pages.get(finding.page) if finding.page else None
+        if confidence is not None:
+            finding.evidence["ocr_confidence"] = confidence
     findings.sort(key=lambda f: (_ORDER[f.severity], f.page or 0))
     return Validation(findings, ctx.skipped)

@@ -90,4 +90,5 @@ def unreadable_pages(ctx: Context):
             page=pages[0], pages=pages, reasons=reasons)
 
 
-_REASONS = {"no_text_layer": "扫描图像", "broken_font": "字体缺少编码映射", "ocr_failed": "文字识别失败"}
+_REASONS = {"no_text_layer": "扫描图像", "broken_font": "字体缺少编码映射", "ocr_failed": "文字识别失败",
+            "ocr_limit": "超出文字识别页数或时间上限"}

@@ -1,0 +1,212 @@
+"""Spreadsheets (.xlsx with openpyxl, .xls BIFF with xlrd) → Layout, one page per visible sheet.
+
+A sheet is cut into blocks: rows with a single text (titles, 单位：万元, notes) and rows of
+only table metadata become text lines; runs of the other rows become grids. So one sheet
+may hold several tables. Hidden rows, columns and sheets are skipped; numbers are printed
+the way their cell format shows them, so decimals and rounding tails stay as published.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import xlrd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from parsers import catalog
+from parsers.errors import UnreadableFile
+from parsers.layout import Block, Grid, Layout, Page, TextLine
+
+_META = re.compile(
+    r"单位\s*[:：]|^公开\s*\d+\s*表$|^\d{4}\s*年度?$|^表\s*\d+|^(部门|编制单位|预算单位|单位名称|部门名称)\s*[:：]"
+)
+_NOTE = re.compile(r"^(注|说明|备注|填报说明)\s*\d*\s*[:：]|本表无数据|本表为空")
+_DECIMALS = re.compile(r"0\.(0+)")
+
+
+@dataclass
+class Sheet:
+    cells: list[list[str]]
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, first col, last row, last col
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: set[int] = field(default_factory=set)
+
+
+def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
+    try:
+        book = openpyxl.load_workbook(str(path), data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UnreadableFile("corrupt_office", f"Excel 文件损坏或不完整（{exc}）") from exc
+    sheets = []
+    for ws in book.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        hidden_cols = {c - 1 for d in ws.column_dimensions.values() if d.hidden for c in range(d.min, d.max + 1)}
+        sheets.append(Sheet(
+            cells=[[_xlsx_text(cell) for cell in row] for row in ws.iter_rows()],
+            merges=[(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges],
+            hidden_rows={r - 1 for r, d in ws.row_dimensions.items() if d.hidden},
+            hidden_cols=hidden_cols,
+        ))
+    return _layout(sheets, format_)
+
+
+def read_xls(path: Path, format_: str = "xls") -> Layout:
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True)
+    except xlrd.XLRDError as exc:
+        if "encrypted" in str(exc).lower():
+            raise UnreadableFile("encrypted", "Excel 文件已加密，需要密码才能打开") from exc
+        raise UnreadableFile("corrupt_office", f"Excel 文件损坏或不完整（{exc}）") from exc
+    except (xlrd.compdoc.CompDocError, AssertionError, IndexError, struct.error, ValueError, OSError) as exc:
+        raise UnreadableFile("corrupt_office", f"Excel 文件损坏或不完整（{exc}）") from exc
+    sheets = []
+    for sheet in book.sheets():
+        if sheet.visibility != 0:
+            continue
+        sheets.append(Sheet(
+            cells=[[_xls_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)] for r in range(sheet.nrows)],
+            merges=[(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells],
+            hidden_rows={r for r, info in sheet.rowinfo_map.items() if info.hidden},
+            hidden_cols={c for c, info in sheet.colinfo_map.items() if info.hidden},
+        ))
+    return _layout(sheets, format_)
+
+
+def _layout(sheets: list[Sheet], format_: str) -> Layout:
+    pages = []
+    for sheet in sheets:
+        blocks = sheet_blocks(sheet)
+        if blocks:
+            pages.append(Page(len(pages) + 1, blocks))
+    if not pages:
+        raise UnreadableFile("empty_file", "表格文件中没有可见的内容")
+    return Layout(pages, format_)
+
+
+def _xlsx_text(cell) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return number_text(value, cell.number_format or "General")
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def _xls_text(book: xlrd.Book, cell: xlrd.sheet.Cell) -> str:
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return ""
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        fmt = book.format_map.get(book.xf_list[cell.xf_index].format_key)
+        return number_text(cell.value, fmt.format_str if fmt else "General")
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode).strftime("%Y-%m-%d")
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return str(bool(cell.value))
+    return str(cell.value).strip()
+
+
+def number_text(value: float, number_format: str) -> str:
+    """The number as its cell format displays it: decimals, thousands separators, percent."""
+    section = number_format.split(";")[0]
+    if "%" in section:
+        value *= 100
+    digits = _DECIMALS.search(section)
+    if digits or "0" in section or "#" in section:
+        places = len(digits.group(1)) if digits else 0
+        text = f"{value:,.{places}f}" if "," in section else f"{value:.{places}f}"
+    else:  # General: the stored value, without binary-float noise
+        text = format(Decimal(repr(round(float(value), 9))).normalize(), "f")
+    return text + ("%" if "%" in section else "")
+
+
+def sheet_blocks(sheet: Sheet) -> list[Block]:
+    matrix, owners = _visible(sheet)
+    width = max((len(r) for r in matrix), default=0)
+    blocks: list[Block] = []
+    run: list[int] = []
+    for index, row in enumerate(matrix):
+        texts = [t for t in row if t]
+        if not texts:
+            continue
+        if _is_text_row(texts, row, owners, index, width, bool(run)):
+            if run:
+                blocks.append(_grid(matrix, owners, run))
+                run = []
+            blocks.append(TextLine(" ".join(texts), texts))
+        else:
+            run.append(index)
+    if run:
+        blocks.append(_grid(matrix, owners, run))
+    return blocks
+
+
+def _visible(sheet: Sheet) -> tuple[list[list[str | None]], dict[tuple[int, int], tuple[int, int]]]:
+    """The sheet without hidden rows and columns; merged ranges become owner links."""
+    width = max((len(r) for r in sheet.cells), default=0)
+    rows = [r for r in range(len(sheet.cells)) if r not in sheet.hidden_rows]
+    cols = [c for c in range(width) if c not in sheet.hidden_cols]
+    row_at = {r: i for i, r in enumerate(rows)}
+    col_at = {c: i for i, c in enumerate(cols)}
+    matrix: list[list[str | None]] = [
+        [sheet.cells[r][c] if c < len(sheet.cells[r]) else "" for c in cols] for r in rows
+    ]
+    owners: dict[tuple[int, int], tuple[int, int]] = {}
+    for r0, c0, r1, c1 in sheet.merges:
+        slots = [(row_at[r], col_at[c]) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
+                 if r in row_at and c in col_at]
+        if not slots:
+            continue
+        owner = slots[0]
+        matrix[owner[0]][owner[1]] = sheet.cells[r0][c0] if c0 < len(sheet.cells[r0]) else ""
+        for r, c in slots[1:]:
+            matrix[r][c] = None
+            owners[(r, c)] = owner
+    return matrix, owners
+
+
+def _is_text_row(texts: list[str], row: list[str | None], owners: dict, index: int, width: int,
+                 in_table: bool) -> bool:
+    if all(_META.search(t) for t in texts):
+        return True
+    if len(texts) > 1:
+        return False
+    text = texts[0]
+    spanned = 1 + sum(1 for c in range(len(row)) if owners.get((index, c), (None,))[0] == index)
+    return (not in_table or spanned * 2 >= width or bool(_NOTE.search(text))
+            or catalog.classify_title(text) is not None)
+
+
+def _grid(matrix: list[list[str | None]], owners: dict, run: list[int]) -> Grid:
+    """The rows of `run` as a grid, without empty columns; merges reaching outside the run are dropped."""
+    in_run = {r: i for i, r in enumerate(run)}
+    width = max(len(matrix[r]) for r in run)
+    used = [c for c in range(width)
+            if any(matrix[r][c] or owners.get((r, c), (None, None))[1] == c for r in run)]
+    col_at = {c: i for i, c in enumerate(used)}
+    rows: list[list[str | None]] = []
+    grid_owners: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in run:
+        row: list[str | None] = []
+        for c in used:
+            owner = owners.get((r, c))
+            if owner is None:
+                row.append(matrix[r][c] or "")
+            elif owner[0] in in_run and owner[1] in col_at:
+                row.append(None)
+                grid_owners[(in_run[r], col_at[c])] = (in_run[owner[0]], col_at[owner[1]])
+            else:
+                row.append("")
+        rows.append(row)
+    return Grid(rows, grid_owners)

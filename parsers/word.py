@@ -1,0 +1,100 @@
+"""Word .docx → Layout: paragraphs become text lines and tables grids, in body order."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+from lxml import etree
+
+from parsers.errors import UnreadableFile
+from parsers.flow import paginate
+from parsers.layout import Block, Grid, Layout, TextLine
+
+_P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+_RENDERED_BREAK, _SECTION = qn("w:lastRenderedPageBreak"), qn("w:sectPr")
+_VAL, _TYPE = qn("w:val"), qn("w:type")
+PAGE_BREAK = "\f"
+
+
+def read_docx(path: Path, format_: str = "docx") -> Layout:
+    try:
+        body = docx.Document(str(path)).element.body
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise UnreadableFile("corrupt_office", f"Word 文件损坏或不完整（{exc}）") from exc
+    chunks: list[list[Block]] = [[]]
+    for child in body.iterchildren():
+        if child.tag == _TBL:
+            chunks[-1].append(table_grid(child))
+        elif child.tag == _P:
+            if child.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None:
+                chunks.append([])
+            for index, piece in enumerate(paragraph_text(child).split(PAGE_BREAK)):
+                if index:
+                    chunks.append([])
+                line = text_line(piece)
+                if line:
+                    chunks[-1].append(line)
+            if child.find(f"{qn('w:pPr')}/{_SECTION}") is not None:
+                chunks.append([])
+    return Layout(paginate(chunks), format_)
+
+
+def paragraph_text(element, page_breaks: bool = True) -> str:
+    """Text of a paragraph (or any element): tabs kept as cell separators, page breaks as form feeds."""
+    parts = []
+    for node in element.iter(_T, _TAB, _BR, _CR, _RENDERED_BREAK):
+        if node.tag == _T:
+            parts.append(node.text or "")
+        elif node.tag == _TAB:
+            parts.append("\t")
+        elif node.tag == _RENDERED_BREAK or node.get(_TYPE) == "page":
+            parts.append(PAGE_BREAK if page_breaks else "")
+        else:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def text_line(text: str) -> TextLine | None:
+    cells = [c.strip() for c in text.replace("\n", "\t").split("\t") if c.strip()]
+    return TextLine(" ".join(cells), cells) if cells else None
+
+
+def table_grid(table) -> Grid:
+    """Grid slots from w:gridSpan (columns) and w:vMerge (rows); merged slots point at their owner."""
+    rows: list[list[str | None]] = []
+    owners: dict[tuple[int, int], tuple[int, int]] = {}
+    for r, tr in enumerate(table.iterchildren(_TR)):
+        row: list[str | None] = []
+        before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+        row.extend([""] * (int(before.get(_VAL, "0")) if before is not None else 0))
+        for tc in tr.iterchildren(_TC):
+            props = tc.find(qn("w:tcPr"))
+            span_el = props.find(qn("w:gridSpan")) if props is not None else None
+            span = int(span_el.get(_VAL, "1")) if span_el is not None else 1
+            merge = props.find(qn("w:vMerge")) if props is not None else None
+            c = len(row)
+            continues = merge is not None and merge.get(_VAL, "continue") == "continue"
+            if continues and r and c < len(rows[r - 1]):
+                owner = owners.get((r - 1, c), (r - 1, c))
+                row.append(None)
+                owners[(r, c)] = owner
+            else:
+                owner = (r, c)
+                row.append(_cell_text(tc))
+            for extra in range(1, span):
+                row.append(None)
+                owners[(r, c + extra)] = owner
+        rows.append(row)
+    width = max((len(r) for r in rows), default=0)
+    for row in rows:
+        row.extend([""] * (width - len(row)))
+    return Grid(rows, owners)
+
+
+def _cell_text(tc) -> str:
+    # Paragraphs of a cell are wrapped lines of one value (CJK text wraps mid-word).
+    return "".join(paragraph_text(p, page_breaks=False).replace("\t", " ").strip() for p in tc.iter(_P))
