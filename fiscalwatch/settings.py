@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     max_file_bytes: int = 200 * 1024 * 1024
     fetch_retries: int = 3
     alert_top_findings: int = 5
+    dashboard_url: str | None = None  # public address of `fiscalwatch serve`, for links in alerts
+    alert_max_attempts: int = 8  # delivery attempts per alert before it is marked failed
+
+    # Workers and scheduling.
+    tick_seconds: float = 30.0  # how often the scheduler looks for due sources and stranded work
+    crawl_jitter: float = 0.1  # each source's next crawl is spread by up to this share of its interval
+    crawl_failure_alert: int = 3  # consecutive failed crawls before operators are alerted
+    parse_time_limit: int = 600  # seconds; the task is stopped and the file recorded as failed
+    parse_lease_seconds: int = 900  # a crashed parse is retried after this; keep above parse_time_limit
+    max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed
+    worker_concurrency: int | None = None  # default: number of CPUs
+    worker_max_memory_mb: int = 1500  # a worker child above this is replaced after its task
+    once_timeout: float = 3600.0  # `watch --once` gives up after this many seconds
     sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")
 
     # --- Publication compliance and the dashboard (compliance/, web/) ---
@@ -85,6 +98,13 @@ class Settings(BaseSettings):
         default_factory=lambda: {"": {"budget": "02-28", "final": "08-31"}})
     web_public: bool = True  # read-only pages and API without login
     web_token: str | None = None  # admin token (API bearer, login password); unset: nothing can be changed
+
+
+def broker_url_for(settings: Settings) -> str:
+    """The configured broker, or the embedded SQLite-backed transport next to the archive."""
+    if settings.broker_url:
+        return settings.broker_url
+    return f"sqla+sqlite:///{(settings.storage_dir.parent / 'broker.sqlite').resolve()}"
 
 
 def load_settings(path: Path | None = None) -> Settings:

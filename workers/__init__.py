@@ -1,0 +1,1 @@
+"""Celery workers: the pipeline stages crawl → fetch → parse/validate → alert, and the roles that run them."""

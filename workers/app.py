@@ -1,0 +1,88 @@
+"""The Celery application: one definition for the embedded default and the distributed deployment;
+only the broker URL differs (SQLite-backed kombu transport vs Redis)."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+from pathlib import Path
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from fiscalwatch.settings import Settings, broker_url_for, load_settings
+
+CONFIG_ENV = "FISCALWATCH_CONFIG"
+QUEUES = ("crawl", "parse", "alert")
+
+app = Celery("fiscalwatch", include=["workers.tasks"])
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> Celery:
+    broker = broker_url_for(settings)
+    if broker.startswith("sqla+sqlite:///"):
+        Path(broker.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.conf.update(
+        broker_url=broker,
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers an unacknowledged task after this long; work is also leased in the
+        # database, so the longest task (a parse) bounds it. (The SQLite transport hands these
+        # options to SQLAlchemy, which accepts none of them.)
+        broker_transport_options={"visibility_timeout": settings.parse_lease_seconds + 60}
+        if broker.startswith(("redis://", "rediss://")) else {},
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_queues=[Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+        task_default_queue="crawl",
+        task_routes={
+            "workers.tasks.crawl_source": {"queue": "crawl"},
+            "workers.tasks.fetch_document": {"queue": "crawl"},
+            "workers.tasks.tick": {"queue": "crawl"},
+            "workers.tasks.process_blob": {"queue": "parse"},
+            "workers.tasks.deliver_alert": {"queue": "alert"},
+        },
+        task_acks_late=True,
+        # A worker killed mid-task acknowledges it; the database lease brings the work back instead,
+        # so a file that kills its worker cannot loop forever (see max_parse_attempts).
+        task_reject_on_worker_lost=False,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
+        worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,
+        worker_hijack_root_logger=False,
+        task_annotations={"workers.tasks.process_blob": {"soft_time_limit": settings.parse_time_limit,
+                                                          "time_limit": settings.parse_time_limit + 30}},
+        beat_schedule={"tick": {"task": "workers.tasks.tick", "schedule": settings.tick_seconds}},
+        beat_schedule_filename=str(settings.storage_dir.parent / "celerybeat-schedule"),
+        timezone="UTC",
+    )
+    return app
+
+
+def bootstrap(config_path: Path | None = None) -> Settings:
+    """Settings for this process (workers find the config through FISCALWATCH_CONFIG) and the app configured."""
+    global _settings
+    if config_path is None and os.environ.get(CONFIG_ENV):
+        config_path = Path(os.environ[CONFIG_ENV])
+    _settings = load_settings(config_path)
+    if config_path is not None:
+        os.environ[CONFIG_ENV] = str(config_path.resolve())
+    configure(_settings)
+    init_sentry(_settings)
+    return _settings
+
+
+def current_settings() -> Settings:
+    return _settings if _settings is not None else bootstrap()
+
+
+def init_sentry(settings: Settings) -> None:
+    """Error reporting when SENTRY_DSN is set; tagged with the release so regressions are attributable."""
+    if not settings.sentry_dsn:
+        return
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+
+    sentry_sdk.init(dsn=settings.sentry_dsn, release=f"fiscalwatch@{version('fiscalwatch')}",
+                    integrations=[CeleryIntegration(monitor_beat_tasks=True)])

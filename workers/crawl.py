@@ -1,0 +1,128 @@
+"""Stage 1, crawl: discover what a source lists now, record every listed URL, judge the crawl's health,
+and name the URLs to fetch (new, possibly changed, or no longer listed)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from alerts import Event
+from crawlers import Discovery, FoundDocument, discover
+from fiscalwatch.settings import Settings
+from store.db import session_scope
+from store.models import CrawlRun, Document, DocumentUrl, Source
+from store.outbox import enqueue_event
+from store.page_cache import StorePageCache
+from workers.fetching import fetcher_for
+from workers.sources import source_config
+
+log = logging.getLogger(__name__)
+
+# A list that suddenly shows less than this share of the links it used to is a broken crawl, not a purge.
+SUSPICIOUS_DROP = 0.5
+SUSPICIOUS_MIN_BEFORE = 4
+
+
+@dataclass
+class CrawlOutcome:
+    to_fetch: list[str]  # URLs to (re)fetch, new ones first
+    healthy: bool
+
+
+def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
+    with session_scope(settings.database_url) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None or run.status in ("ok", "failed"):
+            return CrawlOutcome([], True)  # a redelivered crawl that already finished
+        run.status, run.started_at = "running", datetime.now(timezone.utc)
+        source_id = run.source_id
+    config = source_config(settings, source_id)
+    if config is None:
+        return _finish(settings, run_id, Discovery(errors=[("", "unknown_source", "配置中已没有该数据源")]),
+                       healthy=False)
+    discovery = discover(config, fetcher_for(settings), StorePageCache(settings.database_url))
+    list_failed = any(url == config.url for url, _, _ in discovery.errors)
+    return _finish(settings, run_id, discovery, healthy=not list_failed)
+
+
+def record_crawl_error(settings: Settings, run_id: int, message: str) -> None:
+    _finish(settings, run_id, Discovery(errors=[("", "internal_error", message)]), healthy=False)
+
+
+def _finish(settings: Settings, run_id: int, discovery: Discovery, healthy: bool) -> CrawlOutcome:
+    now = datetime.now(timezone.utc)
+    with session_scope(settings.database_url) as session:
+        run = session.get(CrawlRun, run_id)
+        source = session.get(Source, run.source_id)
+        run.finished_at, run.pages_fetched = now, discovery.pages_fetched
+        run.documents_found, run.list_links = len(discovery.documents), discovery.list_links
+        run.errors = [{"url": url, "code": code, "message": message} for url, code, message in discovery.errors]
+        source.last_crawl_at = now
+        if not healthy:
+            run.status = "failed"
+            _record_failure(session, settings, source, run.errors[0]["message"] if run.errors else "抓取失败")
+            return CrawlOutcome([], False)
+        run.status = "ok"
+        suspicious = _suspicious(source, discovery)
+        if suspicious:
+            enqueue_event(session, f"crawl_suspicious|{source.id}|{run.id}", Event(
+                kind="crawl_suspicious", source_id=source.id, source_name=source.name, region=source.region,
+                url=source.url, before=source.last_link_count, after=discovery.list_links), settings.alerts)
+        else:
+            source.last_link_count = discovery.list_links
+        source.last_success_at, source.consecutive_failures, source.last_error = now, 0, None
+        new, changed = _record_listings(session, source, discovery.documents, now)
+        run.new_documents = len(new)
+        # Documents no longer listed are re-checked, unless the list itself looks broken.
+        unlisted = [] if suspicious else _unlisted(session, source.id, run.started_at)
+        to_fetch = new + changed + unlisted
+        for url in to_fetch:
+            row = session.get(DocumentUrl, url)
+            row.fetch_status, row.queued_at = "queued", now
+        return CrawlOutcome(to_fetch, True)
+
+
+def _record_failure(session, settings: Settings, source: Source, error: str) -> None:
+    source.consecutive_failures += 1
+    source.last_error = error
+    if source.consecutive_failures >= settings.crawl_failure_alert:
+        # One alert per streak of failures: the key names the last success the streak started after.
+        since = source.last_success_at.isoformat() if source.last_success_at else "never"
+        enqueue_event(session, f"crawl_failing|{source.id}|{since}", Event(
+            kind="crawl_failing", source_id=source.id, source_name=source.name, region=source.region,
+            url=source.url, failures=source.consecutive_failures, error=error), settings.alerts)
+
+
+def _suspicious(source: Source, discovery: Discovery) -> bool:
+    before = source.last_link_count or 0
+    return before >= SUSPICIOUS_MIN_BEFORE and discovery.list_links < before * SUSPICIOUS_DROP
+
+
+def _record_listings(session, source: Source, found: list[FoundDocument],
+                     now: datetime) -> tuple[list[str], list[str]]:
+    new, known = [], []
+    for item in found:
+        row = session.get(DocumentUrl, item.url)
+        if row is None:
+            row = DocumentUrl(url=item.url, source_id=source.id, first_seen_at=now, fetch_status="queued",
+                              queued_at=now)
+            new.append(item.url)
+        else:
+            known.append(item.url)
+        row.kind, row.title, row.page_title = item.kind, item.title, item.page_title
+        row.published = item.published or row.published
+        row.detail_url, row.list_url, row.file_ext = item.detail_url, item.list_url, item.file_ext
+        row.last_listed_at = now
+        session.add(row)
+    session.flush()
+    return new, known
+
+
+def _unlisted(session, source_id: str, since: datetime) -> list[str]:
+    rows = session.scalars(select(DocumentUrl.url).join(Document).where(
+        DocumentUrl.source_id == source_id, DocumentUrl.last_listed_at < since,
+        DocumentUrl.fetch_status == "ok", Document.status == "active"))
+    return list(rows)

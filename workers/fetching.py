@@ -1,0 +1,149 @@
+"""Stage 2, fetch and archive: get one listed URL (conditionally), keep the bytes under their sha256,
+and record what that means for the document: first version, same content, replaced, or withdrawn."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+
+from alerts import Event
+from crawlers import Fetcher, FetchResult, make_rate_limiter
+from fiscalwatch.settings import Settings
+from store.archive import archive
+from store.db import session_scope
+from store.models import Blob, Document, DocumentUrl, Version
+from store.outbox import enqueue_event
+from workers.documents import document_info, queue_document_alerts
+
+GONE = {"not_found", "soft_404", "html_instead_of_file"}
+_HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+
+_fetchers: dict[str, Fetcher] = {}
+
+
+def fetcher_for(settings: Settings) -> Fetcher:
+    """One fetcher per process and configuration, so robots.txt and connections are reused."""
+    key = settings.model_dump_json()
+    if key not in _fetchers:
+        _fetchers[key] = Fetcher(settings, make_rate_limiter(settings))
+    return _fetchers[key]
+
+
+def run_fetch(settings: Settings, url: str) -> str | None:
+    """Fetch a queued URL; returns the sha256 of content that still needs parsing, if any."""
+    with session_scope(settings.database_url) as session:
+        row = session.get(DocumentUrl, url)
+        if row is None or row.fetch_status != "queued":
+            return None  # already fetched: a redelivered task
+        etag, last_modified, inline = row.etag, row.last_modified, row.kind == "inline_html"
+    result = _check_body(fetcher_for(settings).fetch(url, etag=etag, last_modified=last_modified,
+                                                     accept_html=inline), inline)
+    with session_scope(settings.database_url) as session:
+        row = session.get(DocumentUrl, url)
+        now = datetime.now(timezone.utc)
+        row.fetched_at = now
+        if result.not_modified:
+            row.fetch_status = "ok"
+            if row.document is not None:
+                row.document.last_seen_at = now
+            return None
+        if not result.ok:
+            return _failed(session, settings, row, result, now)
+        sha256, relative = archive(settings.storage_dir, result.content)
+        blob = _blob(session, sha256, relative, url, len(result.content), now)
+        document = row.document or _document_for(session, row, sha256, now)
+        row.document, row.etag, row.last_modified = document, result.etag, result.last_modified
+        row.fetch_status, row.fetch_error = "ok", None
+        document.last_seen_at = now
+        if document.status == "withdrawn":
+            document.status, document.withdrawn_at, document.withdrawn_reason = "active", None, None
+        if document.current_sha256 != sha256:
+            _new_version(session, settings, document, blob, url, now)
+        if blob.status == "pending":
+            blob.queued_at = now
+            return sha256
+        if blob.status == "ok":
+            # Known content under a new document or version: its findings were stored already.
+            queue_document_alerts(session, settings, document)
+        return None
+
+
+def record_fetch_error(settings: Settings, url: str, message: str) -> None:
+    with session_scope(settings.database_url) as session:
+        row = session.get(DocumentUrl, url)
+        if row is not None and row.fetch_status == "queued":
+            row.fetch_status, row.fetch_error = "failed", f"internal_error: {message}"
+
+
+def _check_body(result: FetchResult, inline: bool) -> FetchResult:
+    """A file link answered with an HTML page is an error page in disguise (the file is gone)."""
+    if result.ok and not result.not_modified and not inline and result.content[:200].lstrip().lower().startswith(
+            _HTML_START):
+        return result.fail("html_instead_of_file", "链接返回的是网页而不是文件（文件可能已删除）")
+    return result
+
+
+def _failed(session, settings: Settings, row: DocumentUrl, result: FetchResult, now: datetime) -> None:
+    row.fetch_error = f"{result.error_code}: {result.error}"
+    document = row.document
+    if result.error_code not in GONE or document is None:
+        row.fetch_status = "failed"
+        return None
+    row.fetch_status = "gone"
+    still_online = any(other.fetch_status != "gone" for other in document.urls if other.url != row.url)
+    if document.status == "active" and not still_online:
+        document.status, document.withdrawn_at, document.withdrawn_reason = "withdrawn", now, result.error
+        enqueue_event(session, f"withdrawn|{document.id}|{document.current_sha256}", Event(
+            kind="withdrawn", document=document_info(session, settings, document), region=document.source.region,
+            source_id=document.source_id, when=now.date(), error=result.error), settings.alerts, document.id)
+    return None
+
+
+def _blob(session, sha256: str, relative: str, url: str, size: int, now: datetime) -> Blob:
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        name = PurePosixPath(unquote(urlsplit(url).path)).name or None
+        blob = Blob(sha256=sha256, size=size, path=relative, filename=name, first_seen_at=now, status="pending",
+                    attempts=0)
+        session.add(blob)
+        session.flush()
+    return blob
+
+
+def _document_for(session, row: DocumentUrl, sha256: str, now: datetime) -> Document:
+    """The same bytes already published by this source under another URL are the same document."""
+    known = session.scalar(select(Document).join(Version).where(
+        Version.sha256 == sha256, Document.source_id == row.source_id).limit(1))
+    if known is not None:
+        return known
+    document = Document(source_id=row.source_id, title=row.page_title or row.title, kind=row.kind,
+                        detail_url=row.detail_url, published=row.published, first_seen_at=now, last_seen_at=now,
+                        status="active")
+    session.add(document)
+    session.flush()
+    return document
+
+
+def _new_version(session, settings: Settings, document: Document, blob: Blob, url: str, now: datetime) -> None:
+    previous = session.scalar(select(Version).where(Version.document_id == document.id,
+                                                    Version.sha256 == document.current_sha256))
+    version = session.scalar(select(Version).where(Version.document_id == document.id,
+                                                   Version.sha256 == blob.sha256))
+    if version is None:
+        version = Version(document_id=document.id, sha256=blob.sha256, url=url, seen_at=now)
+        session.add(version)
+    version.superseded_at = None
+    document.current_sha256 = blob.sha256
+    session.flush()
+    if previous is None:
+        return
+    previous.superseded_at = now
+    session.flush()
+    enqueue_event(session, f"replaced|{document.id}|{blob.sha256}", Event(
+        kind="replaced", document=document_info(session, settings, document), region=document.source.region,
+        source_id=document.source_id, previous_sha256=previous.sha256, previous_seen=previous.seen_at.date(),
+        when=now.date()), settings.alerts, document.id)

@@ -1,0 +1,81 @@
+"""Stages 3–5, parse, validate and store findings: once per content hash, under a lease so a crashed
+worker's file is picked up again, and a file that keeps crashing workers ends as failed, not in a loop."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import or_, select, update
+
+from fiscalwatch.checker import CheckResult, check_file
+from fiscalwatch.settings import Settings
+from store.db import session_scope
+from store.models import Blob, Document, FindingRow
+from workers.documents import queue_document_alerts
+
+log = logging.getLogger(__name__)
+
+
+def claim(settings: Settings, sha256: str) -> int | None:
+    """Take the lease on a pending (or abandoned) blob; returns the attempt number, None if not ours."""
+    now = datetime.now(timezone.utc)
+    with session_scope(settings.database_url) as session:
+        claimed = session.execute(
+            update(Blob)
+            .where(Blob.sha256 == sha256, or_(Blob.status == "pending",
+                                              (Blob.status == "processing") & (Blob.lease_until < now)))
+            .values(status="processing", lease_until=now + timedelta(seconds=settings.parse_lease_seconds),
+                    attempts=Blob.attempts + 1))
+        if claimed.rowcount != 1:
+            return None
+        return session.scalar(select(Blob.attempts).where(Blob.sha256 == sha256))
+
+
+def run_process(settings: Settings, sha256: str) -> None:
+    attempt = claim(settings, sha256)
+    if attempt is None:
+        return
+    if attempt > settings.max_parse_attempts:
+        record_failure(settings, sha256, "worker_crashed",
+                       f"处理该文件时工作进程已异常退出{attempt - 1}次（可能内存或时间超限），不再重试")
+        return
+    with session_scope(settings.database_url) as session:
+        path = settings.storage_dir / session.get(Blob, sha256).path
+    try:
+        result = check_file(path, Decimal(str(settings.low_completion_threshold)))
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop
+        log.exception("checking %s crashed", sha256)
+        result = CheckResult(file=sha256, error_code="internal_error", error=f"解析程序内部错误（{type(exc).__name__}）")
+    store_result(settings, sha256, result)
+
+
+def store_result(settings: Settings, sha256: str, result: CheckResult) -> None:
+    """Findings, status and the alerts they cause, in one transaction."""
+    with session_scope(settings.database_url) as session:
+        blob = session.get(Blob, sha256)
+        blob.findings.clear()
+        session.flush()
+        report = result.to_dict()
+        document = report["document"] or {}
+        blob.status = "ok" if result.ok else "failed"
+        blob.error_code, blob.error = result.error_code, result.error
+        blob.format, blob.kind, blob.level = document.get("format"), document.get("kind"), document.get("level")
+        blob.scope, blob.entity, blob.year = document.get("scope"), document.get("entity"), document.get("year")
+        blob.pages = document.get("pages")
+        blob.report = {key: report[key] for key in ("document", "tables", "skipped_checks")}
+        blob.lease_until, blob.processed_at = None, datetime.now(timezone.utc)
+        blob.findings.extend(FindingRow(rule=f.rule, category=f.category, severity=f.severity, message=f.message,
+                                        page=f.page, table_title=f.table, evidence=f.evidence)
+                             for f in result.findings)
+        session.flush()
+        for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
+            queue_document_alerts(session, settings, document)
+
+
+def record_failure(settings: Settings, sha256: str, code: str, message: str) -> None:
+    store_result(settings, sha256, CheckResult(file=sha256, error_code=code, error=message))

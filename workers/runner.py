@@ -1,0 +1,116 @@
+"""The long-running roles (worker, beat, both) and `watch --once`: one full cycle, then exit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from kombu.exceptions import OperationalError
+from sqlalchemy import func, select
+
+from fiscalwatch.settings import Settings
+from store.db import migrate, session_scope
+from store.models import Alert, Blob, CrawlRun, DocumentUrl
+from workers.app import CONFIG_ENV, QUEUES, app
+from workers.dispatch import recover, start_crawls
+from workers.sources import sync_sources
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+def prepare(settings: Settings) -> None:
+    """Schema up to date and sources mirrored from the config: every role does this first."""
+    migrate(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        sync_sources(session, settings)
+
+
+def check_broker() -> None:
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=2, interval_start=0.5, interval_step=0.5)
+    except OperationalError as exc:
+        raise BrokerUnavailable(str(exc)) from exc
+
+
+def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO") -> None:
+    prepare(settings)
+    argv = ["worker", f"--queues={','.join(QUEUES)}", f"--loglevel={loglevel}",
+            f"--hostname=fiscalwatch-{os.getpid()}@%h"]
+    if beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+def run_beat(settings: Settings, loglevel: str = "INFO") -> None:
+    prepare(settings)
+    app.start(["beat", f"--loglevel={loglevel}"])
+
+
+def outstanding(settings: Settings, cycle: str) -> int:
+    """Work of this cycle not yet done: crawls, fetches, parses and first delivery attempts."""
+    with session_scope(settings.database_url) as session:
+        counts = [
+            select(func.count()).select_from(CrawlRun).where(CrawlRun.cycle == cycle,
+                                                             CrawlRun.status.in_(("queued", "running"))),
+            select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status == "queued"),
+            select(func.count()).select_from(Blob).where(Blob.status.in_(("pending", "processing"))),
+            # Deliveries that already failed wait for their backoff; a later run or `watch` retries them.
+            select(func.count()).select_from(Alert).where(
+                (Alert.status == "sending") | ((Alert.status == "pending") & (Alert.attempts == 0))),
+        ]
+        return sum(session.scalar(query) for query in counts)
+
+
+def run_once(settings: Settings, config_path: Path | None) -> bool:
+    """Crawl every source, process everything found, send the alerts, exit; False on timeout."""
+    prepare(settings)
+    check_broker()
+    env = dict(os.environ)
+    if config_path is not None:
+        env[CONFIG_ENV] = str(config_path.resolve())
+    worker = subprocess.Popen([sys.executable, "-m", "fiscalwatch.cli", "worker", "--loglevel=WARNING"],
+                              env=env, start_new_session=True)
+    try:
+        cycle = uuid.uuid4().hex
+        recover(settings, stale=timedelta(0))  # leftovers of an interrupted earlier run
+        start_crawls(settings, [source.id for source in settings.sources], cycle)
+        deadline = time.monotonic() + settings.once_timeout
+        quiet_since = None
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited unexpectedly with status {worker.returncode}")
+            if outstanding(settings, cycle):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > 1.0:  # stays quiet: nothing was about to be queued
+                return True
+            time.sleep(0.3)
+        log.error("watch --once: work still outstanding after %s s", settings.once_timeout)
+        return False
+    finally:
+        _stop(worker)
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()  # warm shutdown: the main process stops its pool children itself
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+

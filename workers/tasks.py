@@ -1,0 +1,85 @@
+"""Celery tasks: thin wrappers that run one stage each and queue the next. Every task is idempotent
+(keyed by crawl run, URL, content hash or alert row), so a retry or a redelivery repeats nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+
+from store.db import session_scope
+from workers.app import app, current_settings
+from workers.crawl import record_crawl_error, run_crawl
+from workers.delivery import run_delivery
+from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
+from workers.fetching import record_fetch_error, run_fetch
+from workers.processing import record_failure, run_process
+from workers.sources import claim_due_sources, sync_sources
+
+log = logging.getLogger(__name__)
+
+# A database that is briefly away (restart, failover) is waited out; everything else is recorded by the stage.
+_RESILIENT = {"autoretry_for": (DatabaseUnavailable,), "retry_backoff": 5, "retry_backoff_max": 300,
+              "max_retries": 8, "acks_late": True}
+
+
+@app.task(**_RESILIENT)
+def crawl_source(run_id: int) -> None:
+    settings = current_settings()
+    try:
+        to_fetch = run_crawl(settings, run_id).to_fetch
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:  # recorded on the run (and the source's health), never retried blindly
+        log.exception("crawl run %s crashed", run_id)
+        record_crawl_error(settings, run_id, f"抓取程序内部错误（{type(exc).__name__}）")
+        return
+    for url in to_fetch:
+        send("fetch_document", url)
+    dispatch_due_alerts(settings)
+
+
+@app.task(**_RESILIENT)
+def fetch_document(url: str) -> None:
+    settings = current_settings()
+    try:
+        sha256 = run_fetch(settings, url)
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        log.exception("fetching %s crashed", url)
+        record_fetch_error(settings, url, f"下载程序内部错误（{type(exc).__name__}）")
+        return
+    if sha256 is not None:
+        send("process_blob", sha256)
+    dispatch_due_alerts(settings)
+
+
+@app.task(**_RESILIENT)
+def process_blob(sha256: str) -> None:
+    settings = current_settings()
+    try:
+        run_process(settings, sha256)
+    except SoftTimeLimitExceeded:
+        record_failure(settings, sha256, "timeout", f"解析和校验超过时限（{settings.parse_time_limit}秒），已停止")
+    dispatch_due_alerts(settings)
+
+
+@app.task(**_RESILIENT)
+def deliver_alert(alert_id: int) -> None:
+    run_delivery(current_settings(), alert_id)
+
+
+@app.task(**_RESILIENT)
+def tick() -> None:
+    """The scheduler's heartbeat: crawl due sources, re-send lost work, retry alerts."""
+    settings = current_settings()
+    with session_scope(settings.database_url) as session:
+        sync_sources(session, settings)
+        due = claim_due_sources(session, settings)
+    if due:
+        start_crawls(settings, due)
+    recovered = recover(settings)
+    if any(recovered.values()):
+        log.info("tick: %d due sources, re-sent %s", len(due), recovered)
