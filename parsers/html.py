@@ -127,10 +127,13 @@ def table_grid(table: Tag) -> Grid:
                 for dc in range(col_span):
                     occupied[(r + dr, c + dc)] = (r, c)
             c += col_span
-    width = max((c for _, c in occupied), default=-1) + 1
+    # Spans reaching past the last real cell (colspan="100" on a note row) add no columns.
+    width = max((c for _, c in texts), default=-1) + 1
     grid_rows: list[list[str | None]] = [[""] * width for _ in rows]
     owners: dict[tuple[int, int], tuple[int, int]] = {}
     for slot, owner in occupied.items():
+        if slot[1] >= width:
+            continue
         if slot == owner:
             grid_rows[slot[0]][slot[1]] = texts[owner]
         else:

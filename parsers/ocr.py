@@ -28,7 +28,8 @@ OCR_SECONDS = 600.0  # per document
 OCR_DPI = 150  # RapidOCR shrinks anything over 2000 px anyway; 150 dpi A4 stays under it
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
-RULING_SHARE = 30  # a ruling is at least 1/30 of the page wide or tall: longer than any glyph stroke
+MIN_RULING = 10.0  # points: longer than what is left of glyph strokes once text is blanked
+TEXT_MARGIN = 0.25  # share of a text box's height kept above and below its blanked core
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -77,17 +78,19 @@ def recognise(grey: np.ndarray, number: int, dpi: float) -> Page:
         ink = float(np.mean(grey < 128))
         return Page(number, unreadable="ocr_failed" if ink > MIN_INK else None)
     glyphs = []
+    rects = []
     weights = scores = 0.0
     for points, text, score in boxes:
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
-        glyphs.append(Glyph(text, min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale))
+        rects.append((min(xs), min(ys), max(xs), max(ys)))
+        glyphs.append(Glyph(text, *(v * scale for v in rects[-1])))
         weights += len(text)
         scores += float(score) * len(text)
     confidence = round(scores / weights, 3)
     if confidence < MIN_CONFIDENCE:
         return Page(number, unreadable="ocr_failed", ocr_confidence=confidence)
-    horizontal, vertical = rulings(grey, scale)
+    horizontal, vertical = rulings(grey, scale, rects)
     return Page(number, place_blocks(glyphs, horizontal, vertical), ocr_confidence=confidence)
 
 
@@ -102,15 +105,24 @@ def _ocr(grey: np.ndarray) -> list:
     return result or []
 
 
-def rulings(grey: np.ndarray, scale: float) -> tuple[list[Edge], list[Edge]]:
-    """Horizontal and vertical table rulings of a scan, in points, top-down like a PDF's."""
+def rulings(grey: np.ndarray, scale: float, text_boxes: list[tuple[float, float, float, float]] = ()
+            ) -> tuple[list[Edge], list[Edge]]:
+    """Horizontal and vertical table rulings of a scan, in points, top-down like a PDF's.
+
+    The core of each recognised text box is blanked first: digits stacked in a column
+    (201 / 20101 / 2010101) touching the rulings would otherwise join into false rulings.
+    A band above and below is kept, since text often touches a cell's top or bottom
+    border; cells are padded left and right, and boxes are tight there.
+    """
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10)
+    for x0, y0, x1, y1 in text_boxes:
+        margin = (y1 - y0) * TEXT_MARGIN
+        ink[int(y0 + margin):int(y1 - margin), int(x0) + 2:int(x1) - 1] = 0
     return _runs(ink, scale, horizontal=True), _runs(ink, scale, horizontal=False)
 
 
 def _runs(ink: np.ndarray, scale: float, horizontal: bool) -> list[Edge]:
-    height, width = ink.shape
-    length = max((width if horizontal else height) // RULING_SHARE, 2)
+    length = max(int(MIN_RULING / scale), 2)
     along = (lambda n: (n, 1)) if horizontal else (lambda n: (1, n))
     # Close small breaks of degraded scans along the line, then keep only long straight runs.
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along(5)))

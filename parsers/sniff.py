@@ -91,8 +91,10 @@ def _sniff_ole(path: Path) -> str:
                 return DOC
             if streams & {"Workbook", "Book"}:
                 return XLS
-    except OSError as exc:
-        raise UnreadableFile("corrupt_office", f"Office 文件损坏或不完整（{exc}）") from exc
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # olefile fails with whatever its parsing of a damaged file runs into
+        raise UnreadableFile("corrupt_office", f"Office 文件损坏或不完整（{type(exc).__name__}）") from exc
     raise UnreadableFile("unsupported_format", "不支持的 Office 文件类型（仅支持 Word、WPS 和 Excel）")
 
 

@@ -41,7 +41,9 @@ class Sheet:
 
 def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
     try:
-        book = openpyxl.load_workbook(str(path), data_only=True)
+        # A file object: given a path, openpyxl refuses names not ending in .xlsx.
+        with path.open("rb") as handle:
+            book = openpyxl.load_workbook(handle, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise UnreadableFile("corrupt_office", f"Excel 文件损坏或不完整（{exc}）") from exc
     sheets = []

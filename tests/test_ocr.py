@@ -1,0 +1,109 @@
+"""Scanned pages are OCR'd offline into the same Document; unreadable ones are said to be so."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+import format_samples as samples
+from fiscalwatch.checker import check_file
+from parsers import convert, parse_file
+from parsers.ocr import recognise, rulings
+from parsers.pdf_rulings import find_cells, group_tables, merge_edges
+from validators import validate
+
+DPI = 150
+
+
+def scan(pdf: Path, target: Path, pages: list[int] | None = None) -> Path:
+    """An image-only PDF as a scanner makes it: greyscale pages at 150 dpi, no text layer."""
+    document = pdfium.PdfDocument(str(pdf))
+    images = [document[i].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
+              for i in (pages if pages is not None else range(len(document)))]
+    images[0].save(target, save_all=True, append_images=images[1:], resolution=DPI)
+    return target
+
+
+@pytest.fixture(scope="module")
+def text_pdf(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ocr")
+    docx = samples.write_docx(out / "s.docx")
+    with convert.converted(docx, "docx", "pdf") as pdf:
+        return Path(shutil.copy(pdf, out / "s.pdf"))
+
+
+@pytest.fixture(scope="module")
+def scanned(text_pdf) -> Path:
+    return scan(text_pdf, text_pdf.with_name("scan.pdf"))
+
+
+def test_scan_gives_the_same_tables_and_findings(text_pdf, scanned):
+    text, ocr = check_file(text_pdf), check_file(scanned)
+    assert ocr.ok and not ocr.document.unreadable_pages
+    assert sorted(ocr.document.ocr_pages) == [1, 2]
+    assert [(t.kind, len(t.rows)) for t in ocr.document.tables] == [(t.kind, len(t.rows)) for t in text.document.tables]
+    assert {(f.rule, f.severity) for f in ocr.findings} == {(f.rule, f.severity) for f in text.findings}
+    row = next(f for f in ocr.findings if f.rule == "R-ROW")
+    assert row.evidence["printed"] == "150" and 0.8 < row.evidence["ocr_confidence"] <= 1
+
+
+def test_mixed_pdf_ocrs_only_image_pages(text_pdf, scanned, tmp_path):
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(pdfium.PdfDocument(str(text_pdf)), [0])
+    mixed.import_pages(pdfium.PdfDocument(str(scanned)), [1])
+    path = tmp_path / "mixed.pdf"
+    mixed.save(str(path))
+    doc = parse_file(path)
+    assert list(doc.ocr_pages) == [2]
+    assert doc.tables[0].kind == "expense" and doc.tables[0].from_ocr
+
+
+def test_pages_past_the_budget_are_unreadable_not_missing(scanned):
+    doc = parse_file(scanned, ocr_max_pages=1)
+    assert doc.unreadable_pages == {2: "ocr_limit"}
+    findings = validate(doc).findings
+    assert not [f for f in findings if f.category == "missing_table"]
+    unreadable = next(f for f in findings if f.rule == "unreadable_scan")
+    assert "第2页" in unreadable.message and "上限" in unreadable.message
+
+
+def test_scanned_image_file(scanned, tmp_path):
+    page = pdfium.PdfDocument(str(scanned))[1].render(scale=DPI / 72, grayscale=True).to_pil()
+    png = tmp_path / "表.jpg"  # named wrongly on purpose
+    page.save(png, format="PNG", dpi=(DPI, DPI))
+    doc = parse_file(png)
+    assert doc.format == "image" and [t.kind for t in doc.tables] == ["expense"]
+
+
+def test_blank_and_unrecognisable_pages():
+    blank = np.full((400, 300), 255, np.uint8)
+    assert recognise(blank, 1, DPI).unreadable is None
+    smudge = blank.copy()
+    cv2.circle(smudge, (150, 200), 120, 0, -1)  # ink, but no text
+    page = recognise(smudge, 2, DPI)
+    assert page.unreadable == "ocr_failed" and not page.blocks
+
+
+def test_rulings_found_in_image():
+    image = np.full((600, 800), 255, np.uint8)
+    for y in (100, 200, 300):
+        cv2.line(image, (100, y), (700, y), 0, 2)
+    for x in (100, 400, 700):
+        cv2.line(image, (x, 100), (x, 300), 0, 2)
+    cv2.putText(image, "1,234.00 ----", (120, 160), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    horizontal, vertical = rulings(image, 72 / DPI)
+    tables = group_tables(find_cells(merge_edges(horizontal), merge_edges(vertical)))
+    assert len(tables) == 1 and len(tables[0]) == 4
+    left = min(c.x0 for c in tables[0])
+    assert abs(left - 100 * 72 / DPI) < 2
+
+
+def test_scan_fixture_has_no_text_layer(scanned):
+    # Otherwise the OCR tests above would prove nothing.
+    document = pdfium.PdfDocument(str(scanned))
+    assert all(document[i].get_textpage().count_chars() == 0 for i in range(len(document)))
