@@ -35,7 +35,7 @@ def paginate(chunks: list[list[Block]]) -> list[Page]:
         flush()
         for block in chunk:
             text = squash(block.text) if isinstance(block, TextLine) else ""
-            if not toc_done and toc is None and _TOC.match(text):
+            if not toc_done and toc is None and is_toc_heading(text):
                 flush()
                 toc = set()
             elif toc is not None:
@@ -52,3 +52,7 @@ def paginate(chunks: list[list[Block]]) -> list[Page]:
             size += weight
     flush()
     return pages
+
+
+def is_toc_heading(text: str) -> bool:
+    return bool(_TOC.match(squash(text)))

@@ -21,7 +21,9 @@ import xlrd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from parsers import catalog
+from parsers.columns import squash
 from parsers.errors import UnreadableFile
+from parsers.flow import is_toc_heading, paginate
 from parsers.layout import Block, Grid, Layout, Page, TextLine
 
 _META = re.compile(
@@ -83,13 +85,21 @@ def read_xls(path: Path, format_: str = "xls") -> Layout:
 
 
 def _layout(sheets: list[Sheet], format_: str) -> Layout:
-    pages = []
+    """One page per sheet; a sheet holding the 目录 (often with the cover and the narrative,
+    wherever it sits in the workbook) goes first and is cut into pages like a Word flow."""
+    leading: list[Page] = []
+    tables: list[Page] = []
     for sheet in sheets:
         blocks = sheet_blocks(sheet)
-        if blocks:
-            pages.append(Page(len(pages) + 1, blocks))
+        if any(isinstance(b, TextLine) and is_toc_heading(b.text) for b in blocks):
+            leading.extend(paginate([blocks]))
+        elif blocks:
+            tables.append(Page(0, blocks))
+    pages = leading + tables
     if not pages:
         raise UnreadableFile("empty_file", "表格文件中没有可见的内容")
+    for number, page in enumerate(pages, 1):
+        page.number = number
     return Layout(pages, format_)
 
 
@@ -142,10 +152,12 @@ def sheet_blocks(sheet: Sheet) -> list[Block]:
         texts = [t for t in row if t]
         if not texts:
             continue
-        if _is_text_row(texts, row, owners, index, width, bool(run)):
-            if run:
-                blocks.append(_grid(matrix, owners, run))
-                run = []
+        text_row = _is_text_row(texts, row, owners, index, width, bool(run))
+        # A repeated header starts a continuation grid, as a new page of a printed table would.
+        if run and (text_row or _same_cells(row, matrix[run[0]])):
+            blocks.append(_grid(matrix, owners, run))
+            run = []
+        if text_row:
             blocks.append(TextLine(" ".join(texts), texts))
         else:
             run.append(index)
@@ -188,6 +200,10 @@ def _is_text_row(texts: list[str], row: list[str | None], owners: dict, index: i
     spanned = 1 + sum(1 for c in range(len(row)) if owners.get((index, c), (None,))[0] == index)
     return (not in_table or spanned * 2 >= width or bool(_NOTE.search(text))
             or catalog.classify_title(text) is not None)
+
+
+def _same_cells(row: list[str | None], other: list[str | None]) -> bool:
+    return [squash(c) for c in row] == [squash(c) for c in other]
 
 
 def _grid(matrix: list[list[str | None]], owners: dict, run: list[int]) -> Grid:

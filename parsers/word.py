@@ -30,7 +30,7 @@ def read_docx(path: Path, format_: str = "docx") -> Layout:
         if child.tag == _TBL:
             chunks[-1].append(table_grid(child))
         elif child.tag == _P:
-            if child.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None:
+            if _switched_on(child.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}")):
                 chunks.append([])
             for index, piece in enumerate(paragraph_text(child).split(PAGE_BREAK)):
                 if index:
@@ -41,6 +41,11 @@ def read_docx(path: Path, format_: str = "docx") -> Layout:
             if child.find(f"{qn('w:pPr')}/{_SECTION}") is not None:
                 chunks.append([])
     return Layout(paginate(chunks), format_)
+
+
+def _switched_on(flag) -> bool:
+    """A present on/off property is on unless its w:val says otherwise."""
+    return flag is not None and flag.get(_VAL, "1") not in ("0", "false", "off")
 
 
 def paragraph_text(element, page_breaks: bool = True) -> str:
