@@ -30,7 +30,7 @@ def _kind(id_: str, final_name: str, final_re: str, budget_name: str = "", budge
 
 
 KINDS: list[TableKind] = [
-    _kind("evaluation", "项目支出绩效自评表", r"绩效自评(情况|结果)?表|整体支出绩效自评表|绩效自评情况"),
+    _kind("evaluation", "项目支出绩效自评表", r"绩效(目标)?自评(情况|结果|汇总)?表|整体(支出)?(绩效)?自评表|绩效自评情况"),
     _kind("perf_target", "", r"(?!)", "绩效目标表", r"绩效目标(申报)?表"),
     _kind("fiscal_summary", "财政拨款收入支出决算总表", r"财政拨款收入?支出决算总表|财政拨款收支决算总表",
           "财政拨款收支预算总表", r"财政拨款收支(预算)?总(体情况)?表?|财政拨款收支预算总表|财政拨款收入支出预算总表"),

@@ -8,7 +8,7 @@ import re
 _LEAF_KEYS: list[tuple[str, str]] = [
     (r"^(本年)?(收入|支出)?合计$|^总计$|^合计数?$", "total"),
     (r"使用非财政拨款结余", "use_balance"),
-    (r"年初.*结转和?结余|上年结转", "opening"),
+    (r"年初.*结转和?结余|上年结转|^(财政拨款)?结转结余$", "opening"),
     (r"年末.*结转和?结余|结转下年", "closing"),
     (r"^结余分配$", "distribution"),
     (r"^一般公共预算(财政)?拨?款?(收入|支出)?$|^一般公共预算资金$", "gpb"),
@@ -58,6 +58,8 @@ def column_key(path: list[str]) -> str | None:
     leaf = labels[-1]
     if leaf in ("小计", "合计"):
         return group_key(labels) or "total"
+    if group_key(labels) in ("opening", "closing"):
+        return None  # the sources of a carry-over (上年结转/一般公共预算) are not the year's own columns
     for pattern, key in _LEAF_KEYS:
         if re.search(pattern, leaf):
             return key
@@ -65,11 +67,14 @@ def column_key(path: list[str]) -> str | None:
 
 
 def group_key(path: list[str]) -> str | None:
-    """Key of the column group (e.g. 本年支出, 财政拨款) a sub-column belongs to."""
+    """Key of the column group (本年支出, 项目支出, 上年结转结余, 一般公共预算, …) a sub-column belongs to."""
     labels = [squash(p) for p in path[:-1] if squash(p)]
     for label in reversed(labels):
         if label in _GROUP_KEYS:
             return _GROUP_KEYS[label]
+        key = column_key([label])
+        if key not in (None, "total", "amount"):
+            return key
     return None
 
 

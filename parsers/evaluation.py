@@ -1,4 +1,5 @@
-"""Performance self-evaluation tables (项目支出绩效自评表): the funding line of each project."""
+"""Performance self-evaluation tables: the funding line of each 项目支出绩效自评表, and the rows of a
+项目支出绩效自评汇总表 (one project per row)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from parsers.model import Evaluation
 from parsers.numbers import is_amount_text, parse_amount, parse_percent
 from parsers.tables import Part, squash
 
-_FUNDS = re.compile(r"年度资金总额|资金总额|年度资金")
+_FUNDS = re.compile(r"年度资金总额|资金总额|年度资金|预算总额")
+_NAME = re.compile(r"(项目|部门|单位)[)）]?名称")
+_SEQUENCE = re.compile(r"^\d{1,3}$")
 
 
 def _rows(part: Part) -> list[list[str]]:
@@ -21,34 +24,68 @@ def parse_evaluations(parts: list[Part]) -> list[Evaluation]:
     """One entry per project: name, budgets, execution, the stated rate and score."""
     evaluations: list[Evaluation] = []
     project = ""
+    summary: list[str] | None = None  # name pieces, once a 汇总表 header was seen
     for part in parts:
         for cells in _rows(part):
             texts = [squash(c) for c in cells if squash(c)]
             if not texts:
                 continue
-            if "项目名称" in texts[0] or texts[0].startswith("项目名称"):
+            if _NAME.search(texts[0]):
                 rest = [t for t in texts[1:] if t]
-                project = rest[0] if rest else texts[0].replace("项目名称", "")
+                if rest and "预算数" in rest[0]:
+                    summary = []  # the column header of a summary table: 项目名称 | 全年预算数 | …
+                    continue
+                project = rest[0] if rest else _NAME.split(texts[0])[-1]
                 continue
             if _FUNDS.search(texts[0]) and project:
                 evaluations.append(_funding(project, part.page, texts))
                 project = ""
+            elif summary is not None:
+                summary = _summary_row(texts, summary, part.page, evaluations)
     return evaluations
 
 
+def _summary_row(texts: list[str], pieces: list[str], page: int, out: list[Evaluation]) -> list[str]:
+    """序号 | 项目名称 | 全年预算数 | 全年执行数 | 预算执行率 | … | 自评得分; long names wrap onto lines of their own."""
+    rate_at = next((i for i, t in enumerate(texts) if parse_percent(t) is not None), None)
+    if rate_at is None or rate_at < 2 or not all(is_amount_text(t) for t in texts[rate_at - 2:rate_at]):
+        if "得分" in "".join(texts):
+            return []  # the last header line
+        return pieces + ([] if len(texts) == 1 and _SEQUENCE.match(texts[0]) else texts)
+    head = texts[:rate_at - 2]
+    if head and _SEQUENCE.match(head[0]):
+        head = head[1:]
+    last = texts[-1]
+    out.append(Evaluation(
+        project="".join(pieces + head),
+        page=page,
+        year_start_budget=None,
+        full_year_budget=parse_amount(texts[rate_at - 2]),
+        executed=parse_amount(texts[rate_at - 1]),
+        stated_rate=parse_percent(texts[rate_at]),
+        score=parse_amount(last) if len(texts) > rate_at + 1 and is_amount_text(last) else None,
+        quote=" ".join(pieces + texts),
+    ))
+    return []
+
+
 def _funding(project: str, page: int, texts: list[str]) -> Evaluation:
+    """年初预算数, 全年预算数, 全年执行数, 执行率, 得分 — or, in shorter templates, 预算数, 执行数, 执行率, 得分."""
     amounts = []
     rate = score = None
+    rate_seen = False  # a rate cell, even one printed as a bare "%"
     for text in texts[1:]:
         percent = parse_percent(text)
-        if percent is not None:
-            if rate is None:
-                rate = percent
+        if percent is not None or text == "%":
+            if not rate_seen:
+                rate, rate_seen = percent, True
             continue
-        if rate is None and is_amount_text(text):
+        if not rate_seen and is_amount_text(text):
             amounts.append(parse_amount(text))
-        elif rate is not None and score is None and is_amount_text(text):
+        elif rate_seen and score is None and is_amount_text(text):
             score = parse_amount(text)
+    if len(amounts) == 2:
+        amounts.insert(0, None)
     padded = amounts + [None] * (3 - len(amounts))
     return Evaluation(
         project=project,

@@ -10,6 +10,7 @@ from parsers.evaluation import parse_evaluations
 from parsers.identify import identify
 from parsers.layout import Grid, Layout, Page, TextLine
 from parsers.model import Document, Sentence, Table, TocEntry
+from parsers.numbers import is_amount_text
 from parsers.tables import Part, build_table, is_data_row, squash
 
 _UNIT = re.compile(r"(?:金额)?单位\s*[:：]\s*(万元|千元|亿元|元)")
@@ -83,7 +84,7 @@ class _Walker:
                                               and _continues_note(source, text)):
                 self._note(source, text)
                 return
-            if not _is_heading(text) and self._borderless_row(source, line, page):
+            if (not _is_heading(text) or _is_figure_row(line)) and self._borderless_row(source, line, page):
                 return
             source.closed = True
         self.narrative.append((text, page))
@@ -143,6 +144,11 @@ class _Walker:
         return Grid(rows[drop:], owners, grid.ruled)
 
     def start(self, kind: str, title: str, page: int) -> None:
+        source = self.current
+        if source and source.kind == kind and not source.parts and not source.notes and not source.closed:
+            # A section heading "一、收入支出决算总表" followed by the table's own title.
+            source.title, source.page = title.strip(), page
+            return
         self.current = _Source(kind, title.strip(), page)
         self.sources.append(self.current)
 
@@ -152,6 +158,11 @@ def _is_heading(text: str) -> bool:
     return bool(_PART.match(compact)) or (
         bool(_HEADING.match(compact)) and len(compact) <= 40 and not compact.endswith("。")
     )
+
+
+def _is_figure_row(line: TextLine) -> bool:
+    """A borderless table row such as '一、一般公共预算财政拨款收入 1 1,734.13 …', not a heading."""
+    return len(line.cells) >= 3 and any(is_amount_text(c) for c in line.cells[1:])
 
 
 def _continues_note(source: _Source, text: str) -> bool:

@@ -64,7 +64,10 @@ def is_data_row(cells: list[str], kind: str) -> bool:
     words = [t for t in texts if not is_amount_text(t)]
     if kind == "three_public":
         return bool(amounts) and len(amounts) >= len(words)
-    if not amounts or not words:
+    if amounts and not words:
+        # A total row printed without its label; column numbers (1 2 3) have no decimals.
+        return any("." in a for a in amounts)
+    if not amounts:
         return False
     return any(parse_amount(a) for a in amounts) or not all(_SMALL_INT.match(a) for a in amounts)
 
@@ -204,7 +207,20 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int) -> lis
         row = _make_row(code, label, values, page, side)
         if row:
             rows.append(row)
-    return rows
+    return _join_spanning_labels(rows)
+
+
+def _join_spanning_labels(rows: list[Row]) -> list[Row]:
+    """A label merged across sides ('公用经费合计' up to the last column) owns the figure printed at the far end."""
+    joined: list[Row] = []
+    for row in rows:
+        previous = joined[-1] if joined else None
+        if (previous and previous.name and not any(f.text for f in previous.values.values())
+                and not row.code and not row.name and row.values):
+            previous.values = row.values
+            continue
+        joined.append(row)
+    return joined
 
 
 def _make_row(code: str | None, label: str, values: dict[str, Figure], page: int, side: int) -> Row | None:
@@ -314,7 +330,8 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
     rows: list[Row] = []
     for line in lines:
         tokens = _tokens(line)
-        if not tokens or is_column_number_row(tokens):
+        # Column numbers (栏次), and empty rows that print only their line numbers (行次).
+        if not tokens or is_column_number_row(tokens) or all(_SMALL_INT.match(t) for t in tokens):
             continue
         side_index = 0
         position = 0
@@ -401,5 +418,11 @@ def _width(rows: list[list[str | None]]) -> int:
 
 
 def _split_text(lines: list[TextLine], kind: str) -> tuple[list[TextLine], list[TextLine]]:
-    first = next((i for i, l in enumerate(lines) if is_data_row(_tokens(l), kind)), len(lines))
+    """Header lines, then rows; a figure-less line (a wrapped '合计' label) still belongs to the header."""
+    first = next((i for i, l in enumerate(lines) if is_data_row(_tokens(l), kind) and _has_figure(_tokens(l))),
+                 len(lines))
     return lines[:first], lines[first:]
+
+
+def _has_figure(tokens: list[str]) -> bool:
+    return any(is_amount_text(t) or CODE.match(t) for t in tokens)

@@ -44,7 +44,8 @@ def totals_match_summary(ctx: Context):
         ctx.skip("缺少收支总表，无法核对收入表、支出表合计")
         return
     checks = [
-        (income, income.total_row() if income else None, ("total",), summary_line(summary, 0), ("amount",),
+        # A budget's 收入表 may add 上年结转 to 本年收入; the 收支总表 line is 本年收入合计.
+        (income, income.total_row() if income else None, ("income", "total"), summary_line(summary, 0), ("amount",),
          "收入合计"),
         (expense, expense.total_row() if expense else None, ("total",), summary_line(summary, 1), ("amount", "total"),
          "支出合计"),

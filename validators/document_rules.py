@@ -12,7 +12,7 @@ _PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:[XＸ×]{2,}|某某)(?![A-Za-z])")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _NARRATIVE_YEAR = re.compile(
     r"^(20\d{2})\s*年度?(?:部门|单位)?(收|支|财政拨款|一般公共预算|政府性基金|国有资本|“三公”|三公|机关运行|政府采购)")
-_ENTITY = re.compile(r"(?:部门名称|单位名称|编制单位|编制部门|预算单位|^单位)\s*[:：]\s*([^\s:：\d]{4,40})")
+_ENTITY = re.compile(r"(?:(?:部门名称|单位名称|编制单位|编制部门|预算单位|^单位)\s*[:：]\s*)+([^\s:：\d]{4,40})")
 
 
 def _pages_with(ctx: Context, pattern: re.Pattern) -> dict[str, list[int]]:

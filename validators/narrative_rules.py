@@ -147,11 +147,14 @@ def _function_target(table: Table, subject: str, section: str) -> Target | None:
     if re.search(r"（项）|\(项\)", subject):
         row = _item_row(table, subject)
         return Target(table, row, key, row.name) if row and key in row.values else None
-    match = re.search(r"([^（(，、：:]+?)(?:支出)?（类）", subject)
+    match = re.search(r"([^（(，、：:]+?)(?:支出)?[（(]类[)）]", subject)
     if match:
         name = match.group(1)
         row = next((r for r in table.rows if r.code and len(r.code) == 3 and r.name.startswith(name)), None)
         return Target(table, row, key, row.name) if row and key in row.values else None
+    row = next((r for r in table.rows if r.code and len(r.code) == 3 and r.name and subject.endswith(r.name)), None)
+    if row:  # "卫生健康支出年初预算…" names the 类 without the （类） mark
+        return Target(table, row, key, row.name) if key in row.values else None
     if re.search(r"(一般公共预算|政府性基金|国有资本经营)(预算)?(财政拨款)?支出$", subject) and total:
         return Target(table, total, key, "合计") if key in total.values else None
     return None
@@ -182,7 +185,7 @@ def narrative_amounts(ctx: Context):
         return
     seen = set()
     for claim in ctx.claims:
-        if claim.kind not in ("amount", "share") or re.search(r"年初预算|全年预算|预算数|上年", claim.subject):
+        if claim.kind not in ("amount", "share") or re.search(r"年初预算|全年预算|预算数|预算$|上年", claim.subject):
             continue
         target = resolve(ctx, claim)
         if not target or not target.figure:
@@ -292,7 +295,8 @@ def flat_statements(ctx: Context):
 @rule("N-ZERO-BUDGET", "reconciliation", "warning", "以零预算计算完成率")
 def zero_budget_rates(ctx: Context):
     for claim in ctx.claims:
-        if claim.kind == "completion" and claim.budget == 0 and claim.percent is not None:
+        # 0 spent of a zero budget is harmless; only money spent without a budget makes the rate absurd.
+        if claim.kind == "completion" and claim.budget == 0 and claim.actual and claim.percent is not None:
             yield ctx.finding(
                 f"“{claim.subject or '该项'}”年初预算为0，却写“完成预算的{fmt(claim.percent)}%”；"
                 f"以零预算计算的完成率没有意义（决算{fmt(claim.actual)}万元）。",

@@ -77,7 +77,8 @@ def column_label(table: Table, key: str) -> str:
 # A total column equals the sum of its parts; alternatives are tried in order.
 IDENTITIES: dict[str, list[tuple[str, list[list[str]]]]] = {
     "income": [
-        ("total", [["fiscal", "upper", "business", "operating", "affiliated", "other", "special_account",
+        ("total", [["income", "opening"],
+                   ["fiscal", "upper", "business", "operating", "affiliated", "other", "special_account",
                     "unit_funds"],
                    ["gpb", "gov_fund", "soe", "upper", "business", "operating", "affiliated", "other",
                     "special_account", "unit_funds"]]),
