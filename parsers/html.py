@@ -23,6 +23,7 @@ _SKIP = {"script", "style", "noscript", "head", "title", "nav", "footer", "aside
          "button", "template", "svg", "object"}
 _CHROME = re.compile(r"nav|menu|footer|breadcrumb|crumb|sidebar|banner|share|copyright|position|location|"
                      r"(^|[\s_-])(foot|bottom)", re.I)
+_BREADCRUMB = re.compile(r"^(当前位置|您现在的位置|您的位置|现在位置)")
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th",
           "section", "article", "main", "center", "blockquote", "pre", "hr", "caption", "tbody", "thead", "tfoot",
           "table", "body", "html"}
@@ -106,7 +107,9 @@ def _skipped(tag: Tag) -> bool:
     if tag.name in _SKIP or _HIDDEN.search(tag.get("style", "")):
         return True
     marks = " ".join([*tag.get("class", []), tag.get("id", "")])
-    return bool(marks and _CHROME.search(marks)) and tag.find("table") is None
+    chrome = bool(marks and _CHROME.search(marks)) or (
+        bool(_BREADCRUMB.match(next(tag.stripped_strings, ""))) and len(tag.get_text()) < 300)
+    return chrome and tag.find("table") is None
 
 
 def table_grid(table: Tag) -> Grid:

@@ -39,6 +39,7 @@ class Sheet:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, first col, last row, last col
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
+    ruled_rows: set[int] = field(default_factory=set)  # rows with a bordered cell: the printed tables
 
 
 def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
@@ -53,11 +54,13 @@ def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
         if ws.sheet_state != "visible":
             continue
         hidden_cols = {c - 1 for d in ws.column_dimensions.values() if d.hidden for c in range(d.min, d.max + 1)}
+        rows = list(ws.iter_rows())
         sheets.append(Sheet(
-            cells=[[_xlsx_text(cell) for cell in row] for row in ws.iter_rows()],
+            cells=[[_xlsx_text(cell) for cell in row] for row in rows],
             merges=[(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges],
             hidden_rows={r - 1 for r, d in ws.row_dimensions.items() if d.hidden},
             hidden_cols=hidden_cols,
+            ruled_rows={r for r, row in enumerate(rows) if any(_xlsx_bordered(cell) for cell in row)},
         ))
     return _layout(sheets, format_)
 
@@ -80,6 +83,8 @@ def read_xls(path: Path, format_: str = "xls") -> Layout:
             merges=[(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells],
             hidden_rows={r for r, info in sheet.rowinfo_map.items() if info.hidden},
             hidden_cols={c for c, info in sheet.colinfo_map.items() if info.hidden},
+            ruled_rows={r for r in range(sheet.nrows)
+                        if any(_xls_bordered(book, sheet.cell_xf_index(r, c)) for c in range(sheet.ncols))},
         ))
     return _layout(sheets, format_)
 
@@ -101,6 +106,16 @@ def _layout(sheets: list[Sheet], format_: str) -> Layout:
     for number, page in enumerate(pages, 1):
         page.number = number
     return Layout(pages, format_)
+
+
+def _xlsx_bordered(cell) -> bool:
+    border = cell.border
+    return any(side is not None and side.style for side in (border.left, border.right, border.top, border.bottom))
+
+
+def _xls_bordered(book: xlrd.Book, xf_index: int) -> bool:
+    border = book.xf_list[xf_index].border
+    return any((border.left_line_style, border.right_line_style, border.top_line_style, border.bottom_line_style))
 
 
 def _xlsx_text(cell) -> str:
@@ -144,7 +159,8 @@ def number_text(value: float, number_format: str) -> str:
 
 
 def sheet_blocks(sheet: Sheet) -> list[Block]:
-    matrix, owners = _visible(sheet)
+    """Where the sheet draws borders they delimit its tables; otherwise the rows' content decides."""
+    matrix, owners, ruled = _visible(sheet)
     width = max((len(r) for r in matrix), default=0)
     blocks: list[Block] = []
     run: list[int] = []
@@ -152,7 +168,10 @@ def sheet_blocks(sheet: Sheet) -> list[Block]:
         texts = [t for t in row if t]
         if not texts:
             continue
-        text_row = _is_text_row(texts, row, owners, index, width, bool(run))
+        if ruled:
+            text_row = index not in ruled or all(_META.search(t) for t in texts)
+        else:
+            text_row = _is_text_row(texts, row, owners, index, width, bool(run))
         # A repeated header starts a continuation grid, as a new page of a printed table would.
         if run and (text_row or _same_cells(row, matrix[run[0]])):
             blocks.append(_grid(matrix, owners, run))
@@ -166,8 +185,8 @@ def sheet_blocks(sheet: Sheet) -> list[Block]:
     return blocks
 
 
-def _visible(sheet: Sheet) -> tuple[list[list[str | None]], dict[tuple[int, int], tuple[int, int]]]:
-    """The sheet without hidden rows and columns; merged ranges become owner links."""
+def _visible(sheet: Sheet) -> tuple[list[list[str | None]], dict[tuple[int, int], tuple[int, int]], set[int]]:
+    """The sheet without hidden rows and columns; merged ranges become owner links. Also the ruled rows."""
     width = max((len(r) for r in sheet.cells), default=0)
     rows = [r for r in range(len(sheet.cells)) if r not in sheet.hidden_rows]
     cols = [c for c in range(width) if c not in sheet.hidden_cols]
@@ -187,7 +206,7 @@ def _visible(sheet: Sheet) -> tuple[list[list[str | None]], dict[tuple[int, int]
         for r, c in slots[1:]:
             matrix[r][c] = None
             owners[(r, c)] = owner
-    return matrix, owners
+    return matrix, owners, {row_at[r] for r in sheet.ruled_rows if r in row_at}
 
 
 def _is_text_row(texts: list[str], row: list[str | None], owners: dict, index: int, width: int,

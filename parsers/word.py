@@ -1,4 +1,8 @@
-"""Word .docx → Layout: paragraphs become text lines and tables grids, in body order."""
+"""Word .docx → Layout: paragraphs become text lines and tables grids, in body order.
+
+A table printed without any border is what a PDF shows as a borderless table, and is
+passed the same way: one text line per row, its non-empty cells as the line's cells.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +26,18 @@ PAGE_BREAK = "\f"
 
 def read_docx(path: Path, format_: str = "docx") -> Layout:
     try:
-        body = docx.Document(str(path)).element.body
+        document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise UnreadableFile("corrupt_office", f"Word 文件损坏或不完整（{exc}）") from exc
+    styles = document.styles.element
     chunks: list[list[Block]] = [[]]
-    for child in body.iterchildren():
+    for child in document.element.body.iterchildren():
         if child.tag == _TBL:
-            chunks[-1].append(table_grid(child))
+            grid = table_grid(child)
+            if _ruled(child, styles):
+                chunks[-1].append(grid)
+            else:
+                chunks[-1].extend(_row_lines(grid))
         elif child.tag == _P:
             if _switched_on(child.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}")):
                 chunks.append([])
@@ -41,6 +50,44 @@ def read_docx(path: Path, format_: str = "docx") -> Layout:
             if child.find(f"{qn('w:pPr')}/{_SECTION}") is not None:
                 chunks.append([])
     return Layout(paginate(chunks), format_)
+
+
+def _ruled(table, styles) -> bool:
+    """Any border printed: a cell's own, the table's, or those of its style (or the default table style)."""
+    if any(_visible(borders) for borders in table.iter(qn("w:tcBorders"))):
+        return True
+    properties = table.find(qn("w:tblPr"))
+    borders = properties.find(qn("w:tblBorders")) if properties is not None else None
+    if borders is not None:
+        return _visible(borders)
+    named = properties.find(qn("w:tblStyle")) if properties is not None else None
+    style_id = named.get(_VAL) if named is not None else None
+    for _ in range(10):  # a basedOn chain, guarded against cycles
+        style = next((s for s in styles.iterchildren(qn("w:style")) if s.get(qn("w:type")) == "table" and (
+            s.get(qn("w:styleId")) == style_id if style_id else s.get(qn("w:default")) in ("1", "true"))), None)
+        if style is None:
+            return False
+        borders = style.find(f"{qn('w:tblPr')}/{qn('w:tblBorders')}")
+        if borders is not None:
+            return _visible(borders)
+        based = style.find(qn("w:basedOn"))
+        if based is None:
+            return False
+        style_id = based.get(_VAL)
+    return False
+
+
+def _visible(borders) -> bool:
+    return any(edge.get(_VAL, "none") not in ("nil", "none") for edge in borders)
+
+
+def _row_lines(grid: Grid) -> list[TextLine]:
+    lines = []
+    for row in grid.rows:
+        cells = [c for c in row if c]
+        if cells:
+            lines.append(TextLine(" ".join(cells), cells))
+    return lines
 
 
 def _switched_on(flag) -> bool:
