@@ -1,11 +1,11 @@
 """Publication compliance: who must publish what by when, which documents answer for it, and how each stands."""
 
-from compliance.matching import assign_document, match_documents
+from compliance.matching import assign_document, find_entity, match_documents
 from compliance.refresh import RefreshSummary, refresh_compliance
 from compliance.registry_io import ImportResult, RegistryError, apply_registry, import_registry, read_registry
 from compliance.status import KINDS, QUALITY, TIMELINESS
 
 __all__ = [
     "KINDS", "QUALITY", "TIMELINESS", "ImportResult", "RefreshSummary", "RegistryError", "apply_registry",
-    "assign_document", "import_registry", "match_documents", "read_registry", "refresh_compliance",
+    "assign_document", "find_entity", "import_registry", "match_documents", "read_registry", "refresh_compliance",
 ]

@@ -144,6 +144,19 @@ def assign_document(session: Session, document_id: int, entity_id: int, year: in
             Identity(year, kind, identity.level, identity.scope), "manual", None)
 
 
+def find_entity(session: Session, reference: str) -> Entity:
+    """An entity by id, name or alias (as a person types it on the command line)."""
+    entity = session.get(Entity, int(reference)) if reference.isdigit() else session.scalar(
+        select(Entity).where(Entity.name == reference.strip()))
+    if entity is None:
+        wanted = normalize(reference)
+        entity = next((e for e in session.scalars(select(Entity))
+                       if wanted in {normalize(a) for a in e.aliases or []}), None)
+    if entity is None:
+        raise LookupError(f"名录中没有单位“{reference}”")
+    return entity
+
+
 def _record(session: Session, row: DocumentMatch | None, document: Document, entity: Entity | None,
             identity: Identity, method: str, reason: str | None) -> None:
     values = dict(entity_id=entity.id if entity else None, year=identity.year, kind=identity.kind,

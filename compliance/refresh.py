@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,13 +14,16 @@ from alerts import Event
 from compliance.deadlines import due_date
 from compliance.matching import match_documents
 from compliance.registry_io import ImportResult, import_registry
-from compliance.status import Candidate, evaluate
+from compliance.status import TIMELINESS, Candidate, evaluate
 from fiscalwatch.settings import Settings
 from store.db import session_scope
 from store.models import Blob, Document, FindingRow, Source
 from store.outbox import enqueue_event
 from store.registry import DocumentMatch, Entity, Expectation
 from workers.documents import document_info
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,19 @@ class RefreshSummary:
     quality: dict[str, int]
     alerts: int  # outbox rows queued by this pass
 
+    def describe(self) -> str:
+        """One Chinese line for the command line."""
+        counts = "、".join(f"{label}{self.timeliness[key]}" for key, label in TIMELINESS.items()
+                          if self.timeliness.get(key))
+        return (f"单位{self.entities}个，应公开{self.expectations}项（{counts or '无'}）；"
+                f"已匹配文件{self.matched}个，待匹配{self.unmatched}个；新提醒{self.alerts}条。")
+
 
 def refresh_compliance(settings: Settings, today: date | None = None) -> RefreshSummary:
     """Recompute every expected publication's standing as of ``today`` and queue overdue and late alerts
     (each once per entity × year × kind, however often this runs). Withdrawn and replaced documents are
     alerted by the pipeline when it notices them; here they only change the standing."""
-    today = today or date.today()
+    today = today or datetime.now(CHINA).date()  # deadlines are dates in China, whatever the server's zone
     with session_scope(settings.database_url) as session:
         imported = import_registry(session, settings.registry_file) if settings.registry_file else None
         _expect(session, settings, today)

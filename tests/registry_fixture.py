@@ -11,9 +11,11 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
+from compliance import refresh_compliance
 from fiscalwatch.settings import AlertRoute, Settings
-from store.db import engine_for, migrate
-from store.models import Blob, Document, DocumentUrl, FindingRow, Source, Version
+from store.archive import relative_path
+from store.db import engine_for, migrate, session_scope
+from store.models import Blob, CrawlRun, Document, DocumentUrl, FindingRow, Source, Version
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 REGION = "河南省/濮阳市"
@@ -108,7 +110,7 @@ def add_document(session, title: str, published: date | None, *, seen: date | No
     seen_at = at(seen or published)
     digest = hashlib.sha256(f"{title}|{published}|{source_id}".encode()).hexdigest()
     url = f"https://{source_id}.example.gov.cn/yjsgk/{digest[:10]}.pdf"
-    blob = Blob(sha256=digest, size=1000, path=f"{digest[:2]}/{digest[2:4]}/{digest}", filename=filename or f"{digest[:8]}.pdf",
+    blob = Blob(sha256=digest, size=1000, path=relative_path(digest), filename=filename or f"{digest[:8]}.pdf",
                 first_seen_at=seen_at, status=parse_status, attempts=1, format="pdf", kind=kind, level=level,
                 scope=scope, entity=entity, year=year, pages=20)
     blob.findings = [FindingRow(**finding) for finding in findings or []]
@@ -135,7 +137,7 @@ def missing_table(title: str) -> dict:
 def reconciliation_error(page: int, table: str, quoted: str) -> dict:
     return dict(rule="R-SUM", category="reconciliation", severity="error",
                 message=f"{table}：本年支出合计印为120，按各项支出之和计算应为118，相差2万元。", page=page,
-                table_title=table, evidence={"text": quoted, "expected": "118", "actual": "120"})
+                table_title=table, evidence={"quote": quoted, "computed": "118", "printed": "120"})
 
 
 BUDGET = dict(year=2025, kind="budget", level="部门")
@@ -165,3 +167,30 @@ def add_budgets_after_deadline(session) -> dict[str, Document]:
         "未匹配": add_document(session, "<script>alert('x')</script>2025年预算公开附件", date(2025, 3, 15),
                             entity=None, **BUDGET),
     }
+
+
+TOKEN = "s3cret-token"
+TODAY = date(2025, 3, 20)
+
+
+@pytest.fixture
+def dashboard_store(sqlite_url, tmp_path) -> tuple[Settings, dict[str, int]]:
+    """The 2025 budget season as of 20 March 2025, refreshed, with one archived file, a crawl run and a failing
+    source: the settings (admin token TOKEN) and the document ids by entity."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    settings = settings_for(sqlite_url, tmp_path, registry_file=registry, web_token=TOKEN)
+    with session_scope(sqlite_url) as session:
+        add_source(session)
+        add_source(session, "broken", region="河南省/濮阳市/华龙区", name="华龙区财政局", consecutive_failures=4,
+                   last_error="HTTP 521")
+        documents = {**add_budgets_by_deadline(session), **add_budgets_after_deadline(session)}
+        session.add(CrawlRun(source_id=SOURCE, status="ok", pages_fetched=3, documents_found=6, new_documents=2,
+                             errors=[]))
+        ids = {name: doc.id for name, doc in documents.items()}
+        archived = documents["交通局"].current_sha256
+    path = settings.storage_dir / relative_path(archived)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"%PDF-1.4 archived copy")
+    refresh_compliance(settings, TODAY)
+    return settings, ids

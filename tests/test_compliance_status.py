@@ -35,7 +35,8 @@ def test_timeliness_counts_from_the_stated_publication_date(published, timelines
 
 
 def test_without_a_stated_date_finding_it_in_time_proves_it_on_time_and_later_proves_nothing():
-    assert evaluate(DEADLINE, [candidate(published=None, seen=date(2025, 2, 1))], date(2025, 6, 1)).timeliness == "on_time"
+    in_time = evaluate(DEADLINE, [candidate(published=None, seen=date(2025, 2, 1))], date(2025, 6, 1))
+    assert in_time.timeliness == "on_time"
     late_find = evaluate(DEADLINE, [candidate(published=None, seen=date(2025, 5, 1))], date(2025, 6, 1))
     assert (late_find.timeliness, late_find.days_late) == ("undated", None)
 

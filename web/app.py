@@ -1,0 +1,51 @@
+"""The dashboard: server-rendered pages (Chinese, no external assets) and the JSON API, one FastAPI app."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
+
+from fiscalwatch.settings import Settings
+from web import api, pages
+from web.render import render
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, today: date | None = None) -> FastAPI:
+    """The app on the settings' store; ``today`` fixes the date that changes made here are evaluated on."""
+    app = FastAPIOffline(  # /docs and /redoc with their scripts served from here: no CDN, works offline
+        title="fiscalwatch 预决算公开监测",
+        description="预决算公开情况：应公开清单、公开时效、内容完整性与核查发现。"
+                    "只读接口按配置公开；修改数据需在请求头中提供 `Authorization: Bearer <web_token>`。",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.today = today
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(HTTPException, _http_error)
+    return app
+
+
+async def _http_error(request: Request, error: HTTPException):
+    """The API answers in JSON; pages send people to the login page or show the error in Chinese."""
+    if request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, error)
+    if error.status_code == 401:
+        # Back to the page after logging in; a refused form post goes home (its URL is not a page).
+        back = f"{request.url.path}?{request.url.query}".rstrip("?") if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
+    messages = {404: "页面不存在", 405: "不支持的请求方式"}
+    detail = error.detail if isinstance(error.detail, str) and error.status_code != 404 else None
+    return render(request, "error.html", {"message": detail or messages.get(error.status_code, "请求无法处理")},
+                  status_code=error.status_code)

@@ -1,0 +1,58 @@
+"""Jinja templates (autoescaped: titles and everything else from crawled pages are untrusted) and the
+labels and formats they share."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from alerts.compose import SEVERITY_LABELS
+from compliance import KINDS, QUALITY, TIMELINESS
+from web.auth import is_admin
+from web.deps import settings_of
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CATEGORIES = {"missing_table": "缺少表格", "reconciliation": "勾稽关系", "low_completion": "执行率低",
+              "document": "文件问题"}
+EVIDENCE = {"quote": "原文", "printed": "印刷数", "computed": "计算数", "expected": "应为", "actual": "实际",
+            "difference": "差额", "tolerance": "容差", "row": "行", "ocr_confidence": "识别置信度"}
+
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                                           autoescape=True))
+templates.env.globals.update(TIMELINESS=TIMELINESS, QUALITY=QUALITY, KINDS=KINDS, SEVERITIES=SEVERITY_LABELS,
+                             CATEGORIES=CATEGORIES, EVIDENCE=EVIDENCE)
+
+
+def _when(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _web_url(value: str | None) -> str | None:
+    """Only http(s) addresses become links: a crawled javascript: URL stays text."""
+    return value if value and value.lower().startswith(("http://", "https://")) else None
+
+
+def _query(params: dict, **changes) -> str:
+    merged = {**params, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+templates.env.filters.update(when=_when, web_url=_web_url)
+templates.env.globals["query"] = _query
+
+
+def render(request: Request, name: str, context: dict, status_code: int = 200):
+    settings = settings_of(request)
+    return templates.TemplateResponse(request, name, {
+        **context, "admin": is_admin(request), "can_change": bool(settings.web_token),
+    }, status_code=status_code)
