@@ -40,6 +40,24 @@ def seed_pdfs() -> dict[str, Path]:
     return dict(zip(names, render_many([Request.of(seed, "pdf") for seed in names])))
 
 
+# Mutated copies of the seeds: each breaks one thing a checker must catch.
+MUTATIONS = {
+    "dropped_required": ("004", {"drop_tables": ("一般公共预算财政拨款基本支出决算明细表",)}),
+    "dropped_toc_only": ("003", {"drop_tables": ("部门决算公开相关信息统计表",)}),
+    "dropped_three_public": ("004", {"drop_tables": ("财政拨款“三公”经费支出决算表",)}),
+    # 支出决算表 合计 row: 基本支出 3,057.68 → 3,157.68.
+    "changed_total": ("000", {"replacements": {"\t合计\t5,510.47\t3,057.68\t": "\t合计\t5,510.47\t3,157.68\t"}}),
+    "changed_narrative": ("004", {"replacements": {"2022 年度收入合计 1067.01 万元": "2022 年度收入合计 1076.01 万元"}}),
+}
+
+
+@pytest.fixture(scope="session")
+def mutated_pdfs() -> dict[str, Path]:
+    """The MUTATIONS as PDFs, rendered in one LibreOffice run."""
+    requests = [Request.of(seed, "pdf", **options) for seed, options in MUTATIONS.values()]
+    return dict(zip(MUTATIONS, render_many(requests)))
+
+
 @pytest.fixture(scope="session")
 def real_corpus() -> list[Path]:
     if not REAL_CORPUS.is_dir():
