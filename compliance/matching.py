@@ -9,6 +9,7 @@ one wins, and two entities tied for it leave the document for a person to assign
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -53,58 +54,64 @@ class Matcher:
     def __init__(self, entities: list[Entity], sources: dict[str, Source]):
         self._entities = entities
         self._sources = sources
-        self._names = {e.id: sorted(variants(e.name, e.aliases or [], e.region), key=len, reverse=True)
-                       for e in entities}
+        self._index: dict[str, list[Entity]] = defaultdict(list)  # every way a name is written → entities
+        for entity in entities:
+            for name in variants(entity.name, entity.aliases or [], entity.region):
+                self._index[name].append(entity)
+        self._lengths = sorted({len(name) for name in self._index})
         self._full = {e.id: {normalize(n) for n in [e.name, *(e.aliases or [])]} for e in entities}
         self._places = {e.id: region_parts(e.region) for e in entities}
+        self._by_source: dict[str, set[int]] = {}
 
     def match(self, document: Document, identity: Identity) -> tuple[Entity | None, str | None]:
         """The entity, or None and the reason in Chinese."""
         if identity.year is None or identity.kind is None:
             return None, "未能识别年度或类别（预算/决算）"
-        candidates = [e for e in self._candidates(document.source_id) if _level_fits(e, identity)]
+        candidates = self._candidates(document.source_id)
         blob = document.current
         texts = [blob.entity if blob else None, document.title,
                  PurePosixPath(blob.filename).stem if blob and blob.filename else None]
         reason = "未找到名称相符的单位"
         for text in filter(None, map(normalize, texts)):
-            found = self._best(text, candidates)
+            found = self._best(text, candidates, identity)
             if len(found) == 1:
                 return found[0], None
             if found:
                 reason = "名称对应多个单位：" + "、".join(sorted(e.name for e in found))
         return None, reason
 
-    def _candidates(self, source_id: str) -> list[Entity]:
+    def _candidates(self, source_id: str) -> set[int]:
         """Entities that publish at this source: listed with it, or (listing none) within its region."""
-        source = self._sources.get(source_id)
-        region = region_parts(source.region if source else None)
-        return [e for e in self._entities
-                if source_id in (e.sources or [])
-                or (not e.sources and self._places[e.id][:len(region)] == region)]
+        if source_id not in self._by_source:
+            source = self._sources.get(source_id)
+            region = region_parts(source.region if source else None)
+            self._by_source[source_id] = {
+                e.id for e in self._entities
+                if source_id in (e.sources or []) or (not e.sources and self._places[e.id][:len(region)] == region)}
+        return self._by_source[source_id]
 
-    def _best(self, text: str, candidates: list[Entity]) -> list[Entity]:
-        best, found = 0, []
-        for entity in candidates:
-            length = next((len(name) for name in self._names[entity.id] if self._occurs(name, text, entity)), 0)
-            if length and length > best:
-                best, found = length, [entity]
-            elif length and length == best:
-                found.append(entity)
-        return found
+    def _best(self, text: str, candidates: set[int], identity: Identity) -> list[Entity]:
+        """The entities whose longest name found in the text is the longest found."""
+        longest: dict[int, tuple[int, Entity]] = {}
+        for start in range(len(text)):
+            for length in self._lengths:
+                if start + length > len(text):
+                    break
+                name = text[start:start + length]
+                for entity in self._index.get(name, ()):
+                    if (entity.id in candidates and length > longest.get(entity.id, (0,))[0]
+                            and _level_fits(entity, identity) and self._fits(name, text, start, entity)):
+                        longest[entity.id] = (length, entity)
+        best = max((length for length, _ in longest.values()), default=0)
+        return [entity for length, entity in longest.values() if length == best]
 
-    def _occurs(self, name: str, text: str, entity: Entity) -> bool:
-        start = text.find(name)
-        while start >= 0:
-            before, after = text[:start], text[start + len(name):]
-            # After a place name only a full name fits, and only after one of the entity's own places: a
-            # shortened name (its place dropped) after another place is another place's entity.
-            foreign_place = before[-1:] != "" and before[-1] in PLACE_ENDINGS and (
-                name not in self._full[entity.id] or not any(before.endswith(p) for p in self._places[entity.id]))
-            if _FOLLOWS.match(after) and not foreign_place:
-                return True
-            start = text.find(name, start + 1)
-        return False
+    def _fits(self, name: str, text: str, start: int, entity: Entity) -> bool:
+        before, after = text[:start], text[start + len(name):]
+        # After a place name only a full name fits, and only after one of the entity's own places: a
+        # shortened name (its place dropped) after another place is another place's entity.
+        foreign_place = before[-1:] != "" and before[-1] in PLACE_ENDINGS and (
+            name not in self._full[entity.id] or not any(before.endswith(p) for p in self._places[entity.id]))
+        return bool(_FOLLOWS.match(after)) and not foreign_place
 
 
 def _level_fits(entity: Entity, identity: Identity) -> bool:

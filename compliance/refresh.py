@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from alerts import Event
 from compliance.deadlines import due_date
@@ -54,7 +54,7 @@ def refresh_compliance(settings: Settings, today: date | None = None) -> Refresh
         imported = import_registry(session, settings.registry_file) if settings.registry_file else None
         _expect(session, settings, today)
         matched, unmatched = match_documents(session)
-        expectations = session.scalars(select(Expectation).join(Entity)).all()
+        expectations = session.scalars(select(Expectation).options(joinedload(Expectation.entity))).all()
         candidates = _candidates(session)
         now = datetime.now(timezone.utc)
         queued = 0

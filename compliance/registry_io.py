@@ -113,14 +113,14 @@ def apply_registry(session: Session, records: list[EntityRecord]) -> ImportResul
 
 def _apply_approvals(session: Session, records: list[EntityRecord], entities: dict[str, Entity]) -> int:
     changed = 0
+    rows = {(e.entity_id, e.year, e.kind): e for e in session.scalars(select(Expectation))}
     for record in records:
         entity = entities[record.name]
         for approval in record.approvals:
-            row = session.scalar(select(Expectation).where(
-                Expectation.entity_id == entity.id, Expectation.year == approval.year,
-                Expectation.kind == approval.kind))
+            key = (entity.id, approval.year, approval.kind)
+            row = rows.get(key)
             if row is None:
-                row = Expectation(entity_id=entity.id, year=approval.year, kind=approval.kind)
+                row = rows[key] = Expectation(entity_id=entity.id, year=approval.year, kind=approval.kind)
                 session.add(row)
             elif approval.date is None or row.approval_date == approval.date:
                 continue

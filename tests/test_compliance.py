@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from alembic import command
 from registry_fixture import (  # noqa: F401  (database_url is a fixture)
     REGISTRY_CSV, add_budgets_after_deadline, add_budgets_by_deadline, add_document, add_source, database_url,
     settings_for,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from compliance import ImportResult, assign_document, refresh_compliance
-from store.db import session_scope
+from store.db import alembic_config, session_scope
 from store.models import Alert
 from store.registry import DocumentMatch, Entity, Expectation
 
@@ -122,3 +123,9 @@ def test_statuses_and_alerts_through_a_budget_season_and_the_next_final_accounts
     assert current[("民政局", 2026, "budget")] == ("not_due", None, None, date(2026, 3, 2))
     assert current[("民政局", 2025, "final")] == ("not_due", None, None, date(2026, 9, 20))
     assert len(alerts(database_url)) == 6
+
+
+def test_the_registry_tables_are_migrated_exactly_as_modelled(database_url):
+    command.check(alembic_config(database_url))  # raises when the models and the migrations differ
+    with session_scope(database_url) as session:
+        assert session.scalar(select(func.count()).select_from(Expectation)) == 0

@@ -116,7 +116,7 @@ def test_sources_health(client):
                                                 "documents_found": 6, "new_documents": 2, "errors": 0}
     assert health["broken"]["consecutive_failures"] == 4 and health["broken"]["last_run"] is None
     page = client.get("/sources").text
-    assert "连续失败4次" in page and "HTTP 521" in page
+    assert "连续失败4次" in page and "HTTP 521" in page and "成功 · 发现6个，新增2个" in page
 
 
 def test_csv_and_xlsx_exports_match_the_table(client):

@@ -20,13 +20,14 @@ from web.deps import settings_of
 BEIJING = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"missing_table": "缺少表格", "reconciliation": "勾稽关系", "low_completion": "执行率低",
               "document": "文件问题"}
+RUN_STATUS = {"queued": "排队中", "running": "进行中", "ok": "成功", "failed": "失败"}
 EVIDENCE = {"quote": "原文", "printed": "印刷数", "computed": "计算数", "expected": "应为", "actual": "实际",
             "difference": "差额", "tolerance": "容差", "row": "行", "ocr_confidence": "识别置信度"}
 
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                            autoescape=True))
 templates.env.globals.update(TIMELINESS=TIMELINESS, QUALITY=QUALITY, KINDS=KINDS, SEVERITIES=SEVERITY_LABELS,
-                             CATEGORIES=CATEGORIES, EVIDENCE=EVIDENCE)
+                             CATEGORIES=CATEGORIES, EVIDENCE=EVIDENCE, RUN_STATUS=RUN_STATUS)
 
 
 def _when(value: datetime | date | None) -> str:
