@@ -21,8 +21,18 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"missing_table": "缺少表格", "reconciliation": "勾稽关系", "low_completion": "执行率低",
               "document": "文件问题"}
 RUN_STATUS = {"queued": "排队中", "running": "进行中", "ok": "成功", "failed": "失败"}
-EVIDENCE = {"quote": "原文", "printed": "印刷数", "computed": "计算数", "expected": "应为", "actual": "实际",
-            "difference": "差额", "tolerance": "容差", "row": "行", "ocr_confidence": "识别置信度"}
+# Evidence keys the validators write (validators/*_rules.py), as the document page labels them.
+EVIDENCE = {
+    "quote": "原文", "quotes": "原文", "stated": "文中数", "computed": "计算数", "printed": "印刷数", "expected": "应为",
+    "actual": "实际数", "budget": "预算数", "rate": "计算比率", "stated_rate": "文中比率", "threshold": "阈值",
+    "difference": "差额", "tolerance": "容差", "unit": "单位", "item": "项目", "items": "项数", "row": "行",
+    "code": "科目编码", "names": "名称", "pages": "页码", "places": "位置", "section": "章节", "table_value": "表中数",
+    "other_table": "对照表格", "other_page": "对照页", "other": "对照", "part": "部分", "whole": "总数",
+    "year": "年度", "document_year": "文件年度", "toc_entry": "目录条目", "notes": "表注", "reasons": "原因",
+    "formula": "算式", "word": "用词", "level": "级次", "entity": "单位", "table_entity": "表中单位",
+    "table_page": "表格页", "current": "本年", "previous": "上年", "base": "基数", "message": "说明",
+    "ocr_confidence": "识别置信度",
+}
 
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                                            autoescape=True))
@@ -38,6 +48,15 @@ def _when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def _evidence(value) -> str:
+    """Lists and mappings read as text, not as Python."""
+    if isinstance(value, list):
+        return "；".join(map(_evidence, value))
+    if isinstance(value, dict):
+        return "，".join(f"{EVIDENCE.get(k, k)} {_evidence(v)}" for k, v in value.items())
+    return str(value)
+
+
 def _web_url(value: str | None) -> str | None:
     """Only http(s) addresses become links: a crawled javascript: URL stays text."""
     return value if value and value.lower().startswith(("http://", "https://")) else None
@@ -48,7 +67,7 @@ def _query(params: dict, **changes) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 
 
-templates.env.filters.update(when=_when, web_url=_web_url)
+templates.env.filters.update(when=_when, web_url=_web_url, evidence=_evidence)
 templates.env.globals["query"] = _query
 
 
