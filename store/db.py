@@ -14,8 +14,23 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-@lru_cache(maxsize=8)
+_engines: dict[str, Engine] = {}
+
+
 def engine_for(url: str) -> Engine:
+    """One engine (connection pool) per database URL and process."""
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def forget_inherited_connections() -> None:
+    """After a fork: connections opened by the parent must not be used (nor closed) by the child."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -8,15 +8,22 @@ from importlib.metadata import version
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 from fiscalwatch.settings import Settings, broker_url_for, load_settings
+from store.db import forget_inherited_connections
 
 CONFIG_ENV = "FISCALWATCH_CONFIG"
 QUEUES = ("crawl", "parse", "alert")
 
 app = Celery("fiscalwatch", include=["workers.tasks"])
 _settings: Settings | None = None
+
+
+@worker_process_init.connect
+def _after_fork(**_) -> None:
+    forget_inherited_connections()
 
 
 def configure(settings: Settings) -> Celery:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ from workers.dispatch import recover, start_crawls
 from workers.sources import sync_sources
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
 
 
 class BrokerUnavailable(Exception):
@@ -37,9 +39,12 @@ def prepare(settings: Settings) -> None:
 
 
 def check_broker() -> None:
+    """Fail fast on a dead broker, and declare the queues so nothing sent before a worker starts is lost."""
     try:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=2, interval_start=0.5, interval_step=0.5)
+            for queue in app.conf.task_queues:
+                queue.bind(connection.default_channel).declare()
     except OperationalError as exc:
         raise BrokerUnavailable(str(exc)) from exc
 
@@ -81,7 +86,7 @@ def run_once(settings: Settings, config_path: Path | None) -> bool:
     if config_path is not None:
         env[CONFIG_ENV] = str(config_path.resolve())
     worker = subprocess.Popen([sys.executable, "-m", "fiscalwatch.cli", "worker", "--loglevel=WARNING"],
-                              env=env, start_new_session=True)
+                              env=env, start_new_session=True, preexec_fn=_die_with_parent)
     try:
         cycle = uuid.uuid4().hex
         recover(settings, stale=timedelta(0))  # leftovers of an interrupted earlier run
@@ -102,6 +107,11 @@ def run_once(settings: Settings, config_path: Path | None) -> bool:
         return False
     finally:
         _stop(worker)
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGTERM if this process dies, so a killed `--once` leaves no orphan worker."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(worker: subprocess.Popen) -> None:
