@@ -1,0 +1,119 @@
+"""Failures the pipeline must survive: a worker killed mid-parse, bad files, a dead broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import date, timedelta
+
+import pypdfium2 as pdfium
+from render_seeds import render
+
+from pipeline_support import backend, fiscalwatch, rows, spawn, write_config
+from portal import FixturePortal
+from fiscalwatch.settings import Settings, load_settings
+from store.models import Alert, Blob, CrawlRun, DocumentUrl
+from workers.app import configure
+from workers.dispatch import recover, start_crawls
+from workers.runner import prepare
+from webhook import WebhookReceiver
+
+
+def _long_pdf(path, copies: int) -> bytes:
+    """Seed 000 repeated: a real document that takes several seconds to parse."""
+    seed = pdfium.PdfDocument(render("000", "pdf"))
+    merged = pdfium.PdfDocument.new()
+    for _ in range(copies):
+        merged.import_pages(seed)
+    merged.save(path)
+    return path.read_bytes()
+
+
+def _wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _stop(process) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except Exception:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_worker_killed_mid_parse_is_processed_and_alerted_exactly_once(tmp_path):
+    with FixturePortal() as portal, WebhookReceiver() as hooks, backend("embedded", tmp_path) as store:
+        db = store["database_url"]
+        portal.add_document("czyjs", "济源市社会医疗保险中心2023年度单位决算（合订本）", date(2024, 10, 20),
+                            attachments=[("合订本.pdf", _long_pdf(tmp_path / "long.pdf", 16))])
+        portal.add_document("czyjs", "损坏的附件", date(2024, 10, 21),
+                            attachments=[("损坏.pdf", render("001", "pdf").read_bytes()[:5000])])
+        config = write_config(tmp_path, store, [{"id": "czyjs", "name": "示例门户", "url": portal.section_url("czyjs")}],
+                              [{"url": hooks.url_for("/ngo")}], tick_seconds=1, parse_lease_seconds=20,
+                              parse_time_limit=15, worker_concurrency=1)
+
+        assert fiscalwatch("migrate", "--config", str(config)).returncode == 0
+        first = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
+        try:
+            long_blob = _wait(lambda: [b for b in rows(db, Blob) if b.status == "processing" and b.size > 10**6],
+                              60, "the long document to be parsing")[0]
+            time.sleep(1.0)
+            os.killpg(first.pid, signal.SIGKILL)  # the worker, its pool child and the scheduler, mid-parse
+            first.wait(timeout=10)
+        finally:
+            if first.poll() is None:
+                os.killpg(first.pid, signal.SIGKILL)
+        killed = rows(db, Blob, Blob.sha256 == long_blob.sha256)[0]
+        assert killed.status == "processing" and killed.attempts == 1
+        assert not [m for m in hooks.messages() if "合订本" in m.message]
+
+        second = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
+        try:
+            _wait(lambda: [m for m in hooks.messages() if "合订本" in m.message], 90, "the alert after recovery")
+            time.sleep(4)  # several scheduler ticks: a second alert or parse would show up here
+        finally:
+            _stop(second)
+        done = rows(db, Blob, Blob.sha256 == long_blob.sha256)[0]
+        assert done.status == "ok" and done.attempts == 2
+        assert len([m for m in hooks.messages() if "合订本" in m.message]) == 1
+        alerts = rows(db, Alert)
+        assert len(alerts) == 1 and alerts[0].status == "sent" and alerts[0].attempts == 1
+
+        # The truncated attachment ended as a recorded failure with its reason, parsed once, never alerted.
+        broken = [b for b in rows(db, Blob) if b.sha256 != long_blob.sha256]
+        assert len(broken) == 1 and broken[0].status == "failed" and broken[0].attempts == 1
+        assert broken[0].error_code and broken[0].error
+        assert all(u.fetch_status == "ok" for u in rows(db, DocumentUrl))
+
+
+def test_dead_broker_is_a_clear_error_and_loses_nothing(tmp_path):
+    config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}",
+                                     "broker_url": "redis://127.0.0.1:1/0"},
+                          [{"id": "s", "name": "门户", "url": "http://127.0.0.1:1/index.html"}], [])
+    started = time.monotonic()
+    result = fiscalwatch("watch", "--once", "--config", str(config), timeout=120)
+    assert result.returncode == 2
+    assert "无法连接消息队列" in result.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_work_sent_to_a_dead_broker_stays_recorded_for_the_scheduler(tmp_path):
+    config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}",
+                                     "broker_url": "redis://127.0.0.1:1/0"},
+                          [{"id": "s", "name": "门户", "url": "http://127.0.0.1:1/index.html"}], [])
+    settings = load_settings(config)
+    configure(settings)
+    try:
+        prepare(settings)
+        [run_id] = start_crawls(settings, ["s"])  # the broker refuses; the run stays recorded as queued
+        assert rows(settings.database_url, CrawlRun, CrawlRun.id == run_id)[0].status == "queued"
+        assert recover(settings, stale=timedelta(0))["crawls"] == 1  # and the scheduler sends it again
+    finally:
+        configure(Settings())
