@@ -85,8 +85,8 @@ def _candidates(session: Session) -> dict[tuple[int, int, str], list[Candidate]]
     """Matched documents per (entity, year, kind)."""
     errors = defaultdict(Counter)
     for sha256, category, count in session.execute(
-            select(FindingRow.sha256, FindingRow.category, func.count()).join(
-                Document, Document.current_sha256 == FindingRow.sha256).where(FindingRow.severity == "error")
+            select(FindingRow.sha256, FindingRow.category, func.count())
+            .where(FindingRow.severity == "error", FindingRow.sha256.in_(select(Document.current_sha256)))
             .group_by(FindingRow.sha256, FindingRow.category)):
         errors[sha256][category == "missing_table"] += count
     grouped = defaultdict(list)

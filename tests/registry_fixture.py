@@ -174,13 +174,13 @@ TODAY = date(2025, 3, 20)
 
 
 @pytest.fixture
-def dashboard_store(sqlite_url, tmp_path) -> tuple[Settings, dict[str, int]]:
+def dashboard_store(database_url, tmp_path) -> tuple[Settings, dict[str, int]]:
     """The 2025 budget season as of 20 March 2025, refreshed, with one archived file, a crawl run and a failing
     source: the settings (admin token TOKEN) and the document ids by entity."""
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY_CSV, encoding="utf-8")
-    settings = settings_for(sqlite_url, tmp_path, registry_file=registry, web_token=TOKEN)
-    with session_scope(sqlite_url) as session:
+    settings = settings_for(database_url, tmp_path, registry_file=registry, web_token=TOKEN)
+    with session_scope(database_url) as session:
         add_source(session)
         add_source(session, "broken", region="河南省/濮阳市/华龙区", name="华龙区财政局", consecutive_failures=4,
                    last_error="HTTP 521")

@@ -1,4 +1,4 @@
-"""The dashboard's JSON API and pages on a populated store (FastAPI TestClient)."""
+"""The dashboard's JSON API and pages on a populated store, SQLite and PostgreSQL (FastAPI TestClient)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from registry_fixture import TODAY, TOKEN, dashboard_store, sqlite_url  # noqa: F401  (fixtures)
+from registry_fixture import TODAY, TOKEN, dashboard_store, database_url  # noqa: F401  (fixtures)
 from sqlalchemy import select
 
 from store.db import session_scope

@@ -10,14 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
-from registry_fixture import TODAY, TOKEN, dashboard_store, sqlite_url  # noqa: F401  (fixtures)
+from registry_fixture import TODAY, TOKEN, dashboard_store, database_url  # noqa: F401  (fixtures)
 
 from web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed"),
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]  # the API tests cover PostgreSQL
 
 
 @pytest.fixture
