@@ -28,8 +28,9 @@ OCR_SECONDS = 600.0  # per document
 OCR_DPI = 150  # RapidOCR shrinks anything over 2000 px anyway; 150 dpi A4 stays under it
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
-MIN_RULING = 10.0  # points: longer than what is left of glyph strokes once text is blanked
+MIN_RULING = 14.0  # points: longer than a lone glyph (an unrecognised "1"), as high as a header row
 TEXT_MARGIN = 0.25  # share of a text box's height kept above and below its blanked core
+TEXT_COVERED = 0.8  # a straight run this much inside the text boxes it crosses is glyph strokes
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -100,7 +101,7 @@ def _ocr(grey: np.ndarray) -> list:
         if _engine is None:
             from rapidocr_onnxruntime import RapidOCR
 
-            _engine = RapidOCR()
+            _engine = RapidOCR(det_box_thresh=0.3)  # the default 0.5 misses a lone "1" (栏次 rows)
         result, _ = _engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
     return result or []
 
@@ -109,16 +110,35 @@ def rulings(grey: np.ndarray, scale: float, text_boxes: list[tuple[float, float,
             ) -> tuple[list[Edge], list[Edge]]:
     """Horizontal and vertical table rulings of a scan, in points, top-down like a PDF's.
 
-    The core of each recognised text box is blanked first: digits stacked in a column
-    (201 / 20101 / 2010101) touching the rulings would otherwise join into false rulings.
-    A band above and below is kept, since text often touches a cell's top or bottom
-    border; cells are padded left and right, and boxes are tight there.
+    Glyph strokes also make straight runs: digits stacked in a code column (201 / 20101 /
+    2010101) joined through the rulings they touch, the tops of a line of characters. So
+    the core of each text box is blanked first, keeping a band above and below, since text
+    often touches a cell's top or bottom border (cells are padded left and right, and boxes
+    are tight there). Then runs mostly inside the text boxes they cross are dropped: a
+    ruling runs past text, through cell padding and between cells.
     """
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10)
     for x0, y0, x1, y1 in text_boxes:
         margin = (y1 - y0) * TEXT_MARGIN
         ink[int(y0 + margin):int(y1 - margin), int(x0) + 2:int(x1) - 1] = 0
-    return _runs(ink, scale, horizontal=True), _runs(ink, scale, horizontal=False)
+    boxes = [tuple(v * scale for v in box) for box in text_boxes]
+    return ([e for e in _runs(ink, scale, horizontal=True) if not _within_text(e, boxes, horizontal=True)],
+            [e for e in _runs(ink, scale, horizontal=False) if not _within_text(e, boxes, horizontal=False)])
+
+
+def _within_text(edge: Edge, boxes: list[tuple[float, ...]], horizontal: bool) -> bool:
+    spans = []
+    for x0, y0, x1, y1 in boxes:
+        across, along = ((y0, y1), (x0, x1)) if horizontal else ((x0, x1), (y0, y1))
+        if across[0] < edge.pos < across[1]:
+            spans.append((max(along[0], edge.start), min(along[1], edge.end)))
+    covered = 0.0
+    reach = edge.start
+    for a, b in sorted(spans):
+        if b > reach:
+            covered += b - max(a, reach)
+            reach = b
+    return covered > TEXT_COVERED * (edge.end - edge.start)
 
 
 def _runs(ink: np.ndarray, scale: float, horizontal: bool) -> list[Edge]:
