@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     worker_concurrency: int | None = None  # default: number of CPUs
     worker_max_memory_mb: int = 1500  # a worker child above this is replaced after its task
     once_timeout: float = 3600.0  # `watch --once` gives up after this many seconds
+    compliance_refresh_seconds: float = 900.0  # how often publication standings are recomputed
     sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")
 
     # --- Publication compliance and the dashboard (compliance/, web/) ---

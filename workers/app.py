@@ -47,6 +47,7 @@ def configure(settings: Settings) -> Celery:
             "workers.tasks.crawl_source": {"queue": "crawl"},
             "workers.tasks.fetch_document": {"queue": "crawl"},
             "workers.tasks.tick": {"queue": "crawl"},
+            "workers.tasks.refresh_standings": {"queue": "crawl"},
             "workers.tasks.process_blob": {"queue": "parse"},
             "workers.tasks.deliver_alert": {"queue": "alert"},
         },
@@ -60,7 +61,9 @@ def configure(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         task_annotations={"workers.tasks.process_blob": {"soft_time_limit": settings.parse_time_limit,
                                                           "time_limit": settings.parse_time_limit + 30}},
-        beat_schedule={"tick": {"task": "workers.tasks.tick", "schedule": settings.tick_seconds}},
+        beat_schedule={"tick": {"task": "workers.tasks.tick", "schedule": settings.tick_seconds},
+                       "standings": {"task": "workers.tasks.refresh_standings",
+                                     "schedule": settings.compliance_refresh_seconds}},
         beat_schedule_filename=str(settings.storage_dir.parent / "celerybeat-schedule"),
         timezone="UTC",
     )

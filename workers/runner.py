@@ -20,7 +20,8 @@ from fiscalwatch.settings import Settings
 from store.db import migrate, session_scope
 from store.models import Alert, Blob, CrawlRun, DocumentUrl
 from workers.app import CONFIG_ENV, QUEUES, app
-from workers.dispatch import recover, start_crawls
+from compliance import refresh_compliance
+from workers.dispatch import dispatch_due_alerts, recover, start_crawls
 from workers.sources import sync_sources
 
 log = logging.getLogger(__name__)
@@ -92,21 +93,31 @@ def run_once(settings: Settings, config_path: Path | None) -> bool:
         recover(settings, stale=timedelta(0))  # leftovers of an interrupted earlier run
         start_crawls(settings, [source.id for source in settings.sources], cycle)
         deadline = time.monotonic() + settings.once_timeout
-        quiet_since = None
-        while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                raise RuntimeError(f"worker exited unexpectedly with status {worker.returncode}")
-            if outstanding(settings, cycle):
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > 1.0:  # stays quiet: nothing was about to be queued
-                return True
-            time.sleep(0.3)
-        log.error("watch --once: work still outstanding after %s s", settings.once_timeout)
-        return False
+        if not _settle(settings, cycle, worker, deadline):
+            return False
+        # Standings use what this cycle found; their overdue/late alerts go out in the same run.
+        refresh_compliance(settings)
+        dispatch_due_alerts(settings)
+        return _settle(settings, cycle, worker, deadline)
     finally:
         _stop(worker)
+
+
+def _settle(settings: Settings, cycle: str, worker: subprocess.Popen, deadline: float) -> bool:
+    """Wait until the cycle's work is done and stays done; False when the deadline passes first."""
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited unexpectedly with status {worker.returncode}")
+        if outstanding(settings, cycle):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.0:  # stays quiet: nothing was about to be queued
+            return True
+        time.sleep(0.3)
+    log.error("watch --once: work still outstanding after %s s", settings.once_timeout)
+    return False
 
 
 def _die_with_parent() -> None:

@@ -8,6 +8,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
+from compliance import refresh_compliance
 from store.db import session_scope
 from workers.app import app, current_settings
 from workers.crawl import record_crawl_error, run_crawl
@@ -69,6 +70,14 @@ def process_blob(sha256: str) -> None:
 @app.task(**_RESILIENT)
 def deliver_alert(alert_id: int) -> None:
     run_delivery(current_settings(), alert_id)
+
+
+@app.task(**_RESILIENT)
+def refresh_standings() -> None:
+    """Publication compliance per entity × year × kind, and its overdue/late alerts."""
+    settings = current_settings()
+    log.info("compliance: %s", refresh_compliance(settings))
+    dispatch_due_alerts(settings)
 
 
 @app.task(**_RESILIENT)
