@@ -10,7 +10,11 @@ INFO_SHOWN = 8
 
 
 def render(result: CheckResult) -> str:
-    lines = [f"== {result.file}"]
+    if result.members:
+        primary = f"，主要文件：{result.member}" if result.member else ""
+        head = [f"== {result.file}", f"  压缩包，共{len(result.members)}个文件{primary}"]
+        return "\n".join(head + [render(member) for member in result.members])
+    lines = [f"== {result.file}" + (f" » {result.member}" if result.member else "")]
     if not result.ok:
         lines.append(f"  无法读取：{result.error}（{result.error_code}）")
         return "\n".join(lines)

@@ -57,8 +57,9 @@ def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> list[P
     if not path.exists():
         raise UnreadableFile("not_found", "文件不存在")
     kind = sniff.sniff(path)
+    budget = OcrBudget(pages=ocr_max_pages)  # shared by all members of an archive
     if kind not in (sniff.ZIP, sniff.RAR):
-        return [Parsed(None, _parse(path, kind, ocr_max_pages))]
+        return [Parsed(None, _parse(path, kind, budget))]
     results = []
     with archive.extracted(path, kind) as members:
         for member in members:
@@ -66,7 +67,7 @@ def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> list[P
                 results.append(Parsed(member.name, None, member.error))
                 continue
             try:
-                results.append(Parsed(member.name, _parse(member.path, member.kind, ocr_max_pages)))
+                results.append(Parsed(member.name, _parse(member.path, member.kind, budget)))
             except UnreadableFile as exc:
                 results.append(Parsed(member.name, None, exc))
     if not results:
@@ -85,15 +86,15 @@ def no_documents() -> UnreadableFile:
     return UnreadableFile("archive_no_documents", "压缩包内没有可读取的预决算文件")
 
 
-def _parse(path: Path, kind: str, ocr_max_pages: int) -> Document:
-    return parse_layout(_read(path, kind, ocr_max_pages))
+def _parse(path: Path, kind: str, budget: OcrBudget) -> Document:
+    return parse_layout(_read(path, kind, budget))
 
 
-def _read(path: Path, kind: str, ocr_max_pages: int) -> Layout:
+def _read(path: Path, kind: str, budget: OcrBudget) -> Layout:
     if kind == sniff.PDF:
-        return read_pdf(path, OcrBudget(pages=ocr_max_pages).pdf_page)
+        return read_pdf(path, budget.pdf_page)
     if kind == sniff.IMAGE:
-        return read_image(path, OcrBudget(pages=ocr_max_pages))
+        return read_image(path, budget)
     if kind == sniff.XLSX:
         return read_xlsx(path)
     if kind == sniff.XLS:

@@ -12,6 +12,7 @@ import pytest
 
 import format_samples as samples
 from fiscalwatch.checker import check_file
+from fiscalwatch.report import render
 from parsers import archive, parse_documents
 
 
@@ -47,6 +48,13 @@ def test_every_member_is_checked_and_the_primary_leads(members, tmp_path):
     assert result["status"] == "ok" and result["member"] in names[1:]
     assert {f["rule"] for f in result["findings"]} >= {"R-ROW", "R-HIER"}
     assert all(m["members"] == [] for m in result["members"])
+
+
+def test_text_report_lists_every_member(members, tmp_path):
+    bundle = make_zip(tmp_path / "公开.zip", [("说明.txt", b"readme"), ("决算.docx", members["docx"])])
+    report = render(check_file(bundle))
+    assert "压缩包，共2个文件，主要文件：决算.docx" in report
+    assert "» 说明.txt\n  无法读取" in report and "» 决算.docx\n  " in report
 
 
 def test_nested_once_and_not_deeper(members, tmp_path):
