@@ -18,7 +18,8 @@ from sqlalchemy import select
 from store.db import session_scope
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS = "redis://127.0.0.1:6379"
+REDIS_LOCK = "fiscalwatch-test-in-use"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,16 +32,34 @@ def backend(kind: str, work: Path):
     name = f"fw_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    broker = _free_redis_db()
     try:
-        yield {"database_url": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "broker_url": REDIS_URL}
+        yield {"database_url": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "broker_url": broker.url}
     finally:
         from store.db import engine_for
 
         engine_for(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}").dispose()
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        broker.client.flushdb()  # drops the lock too
+
+
+class _RedisDb:
+    def __init__(self, index: int):
+        self.url = f"{REDIS}/{index}"
+        self.client = redis.Redis.from_url(self.url)
+
+
+def _free_redis_db() -> _RedisDb:
+    """A Redis database no other test run is using (runs on one machine may overlap), emptied."""
+    for index in range(1, 16):
+        candidate = _RedisDb(index)
+        if candidate.client.set(REDIS_LOCK, os.getpid(), nx=True, ex=1800):
+            for key in candidate.client.scan_iter():
+                if key != REDIS_LOCK.encode():
+                    candidate.client.delete(key)
+            return candidate
+    raise RuntimeError("every Redis database 1-15 is in use by other test runs")
 
 
 def write_config(work: Path, store: dict, sources: list[dict], alerts: list[dict], **extra) -> Path:
