@@ -2,8 +2,9 @@
 
 Recognised text boxes are treated like glyphs of a text layer and ruling lines are
 found in the image, so the PDF reader's table and line assembly applies unchanged.
-Work is bounded per document by an OcrBudget (pages and seconds); pages past the
-budget, or recognised too poorly to trust, are marked unreadable and never guessed at.
+Work is bounded per file by an OcrBudget (pages and seconds, shared by an archive's
+members); pages past the budget, or recognised too poorly to trust, are marked
+unreadable and never guessed at.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from parsers.layout import Layout, Page
 from parsers.pdf import Glyph, place_blocks
 from parsers.pdf_rulings import MIN_EDGE, Edge
 
-OCR_MAX_PAGES = 80  # per document
-OCR_SECONDS = 600.0  # per document
+OCR_MAX_PAGES = 80  # per file
+OCR_SECONDS = 600.0  # per file
 OCR_DPI = 150  # RapidOCR shrinks anything over 2000 px anyway; 150 dpi A4 stays under it
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
@@ -67,7 +68,7 @@ def read_image(path: Path, budget: OcrBudget) -> Layout:
                 number = index + 1
                 pages.append(recognise(np.array(frame.convert("L")), number, float(dpi)) if budget.take()
                              else Page(number, unreadable="ocr_limit"))
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
         raise UnreadableFile("corrupt_image", f"图片文件损坏或无法解码（{exc}）") from exc
     return Layout(pages, "image")
 

@@ -31,6 +31,9 @@ _META = re.compile(
 )
 _NOTE = re.compile(r"^(注|说明|备注|填报说明)\s*\d*\s*[:：]|本表无数据|本表为空")
 _DECIMALS = re.compile(r"0\.(0+)")
+# Sheets formatted down to row 1,048,576 exist; no disclosure table is near these sizes.
+MAX_ROWS = 20_000
+MAX_COLS = 200
 
 
 @dataclass
@@ -54,7 +57,7 @@ def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
         if ws.sheet_state != "visible":
             continue
         hidden_cols = {c - 1 for d in ws.column_dimensions.values() if d.hidden for c in range(d.min, d.max + 1)}
-        rows = list(ws.iter_rows())
+        rows = list(ws.iter_rows(max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS)))
         sheets.append(Sheet(
             cells=[[_xlsx_text(cell) for cell in row] for row in rows],
             merges=[(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges],
@@ -79,12 +82,13 @@ def read_xls(path: Path, format_: str = "xls") -> Layout:
         if sheet.visibility != 0:
             continue
         sheets.append(Sheet(
-            cells=[[_xls_text(book, sheet.cell(r, c)) for c in range(sheet.ncols)] for r in range(sheet.nrows)],
+            cells=[[_xls_text(book, sheet.cell(r, c)) for c in range(min(sheet.ncols, MAX_COLS))]
+                   for r in range(min(sheet.nrows, MAX_ROWS))],
             merges=[(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sheet.merged_cells],
             hidden_rows={r for r, info in sheet.rowinfo_map.items() if info.hidden},
             hidden_cols={c for c, info in sheet.colinfo_map.items() if info.hidden},
-            ruled_rows={r for r in range(sheet.nrows)
-                        if any(_xls_bordered(book, sheet.cell_xf_index(r, c)) for c in range(sheet.ncols))},
+            ruled_rows={r for r in range(min(sheet.nrows, MAX_ROWS))
+                        if any(_xls_bordered(book, sheet.cell_xf_index(r, c)) for c in range(min(sheet.ncols, MAX_COLS)))},
         ))
     return _layout(sheets, format_)
 
