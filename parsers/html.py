@@ -21,8 +21,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.
 _GB = {"gb2312", "gbk", "gb18030", "hz-gb-2312", "x-gbk", "cp936", "euc-cn"}
 _SKIP = {"script", "style", "noscript", "head", "title", "nav", "footer", "aside", "iframe", "form", "select",
          "button", "template", "svg", "object"}
-_CHROME = re.compile(r"nav|menu|footer|breadcrumb|crumb|sidebar|banner|share|copyright|position|location|"
-                     r"(^|[\s_-])(foot|bottom)", re.I)
+_CHROME = re.compile(r"nav|menu|header|footer|breadcrumb|crumb|sidebar|banner|share|search|copyright|position|"
+                     r"location|(^|[\s_-])(head|top|foot|bottom)", re.I)
 _BREADCRUMB = re.compile(r"^(当前位置|您现在的位置|您的位置|现在位置)")
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th",
           "section", "article", "main", "center", "blockquote", "pre", "hr", "caption", "tbody", "thead", "tfoot",
