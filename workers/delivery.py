@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from alerts import Message, deliver
 from fiscalwatch.settings import Settings
@@ -18,14 +18,6 @@ log = logging.getLogger(__name__)
 SEND_LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=6)
-
-
-def due_alert_ids(settings: Settings, now: datetime | None = None) -> list[int]:
-    now = now or datetime.now(timezone.utc)
-    with session_scope(settings.database_url) as session:
-        return list(session.scalars(select(Alert.id).where(
-            or_((Alert.status == "pending") & (Alert.next_attempt_at <= now),
-                (Alert.status == "sending") & (Alert.lease_until < now)))))
 
 
 def run_delivery(settings: Settings, alert_id: int) -> bool | None:

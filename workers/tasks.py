@@ -25,18 +25,24 @@ _RESILIENT = {"autoretry_for": (DatabaseUnavailable,), "retry_backoff": 5, "retr
               "max_retries": 8, "acks_late": True}
 
 
+def _recorded(work, on_crash, what: str):
+    """Run a stage; a crash other than a database outage is logged and recorded on its row, not retried blindly."""
+    try:
+        return work()
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        log.exception("%s crashed", what)
+        on_crash(type(exc).__name__)
+        return None
+
+
 @app.task(**_RESILIENT)
 def crawl_source(run_id: int) -> None:
     settings = current_settings()
-    try:
-        to_fetch = run_crawl(settings, run_id).to_fetch
-    except DatabaseUnavailable:
-        raise
-    except Exception as exc:  # recorded on the run (and the source's health), never retried blindly
-        log.exception("crawl run %s crashed", run_id)
-        record_crawl_error(settings, run_id, f"抓取程序内部错误（{type(exc).__name__}）")
-        return
-    for url in to_fetch:
+    outcome = _recorded(lambda: run_crawl(settings, run_id), lambda error: record_crawl_error(
+        settings, run_id, f"抓取程序内部错误（{error}）"), f"crawl run {run_id}")
+    for url in outcome.to_fetch if outcome else []:
         send("fetch_document", url)
     dispatch_due_alerts(settings)
 
@@ -44,14 +50,8 @@ def crawl_source(run_id: int) -> None:
 @app.task(**_RESILIENT)
 def fetch_document(url: str) -> None:
     settings = current_settings()
-    try:
-        sha256 = run_fetch(settings, url)
-    except DatabaseUnavailable:
-        raise
-    except Exception as exc:
-        log.exception("fetching %s crashed", url)
-        record_fetch_error(settings, url, f"下载程序内部错误（{type(exc).__name__}）")
-        return
+    sha256 = _recorded(lambda: run_fetch(settings, url), lambda error: record_fetch_error(
+        settings, url, f"下载程序内部错误（{error}）"), f"fetching {url}")
     if sha256 is not None:
         send("process_blob", sha256)
     dispatch_due_alerts(settings)
