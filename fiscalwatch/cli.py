@@ -75,11 +75,19 @@ def watch(
 
 
 @app.command()
-def worker(config: ConfigOption = None, loglevel: LogLevel = "INFO") -> None:
+def worker(
+    config: ConfigOption = None,
+    loglevel: LogLevel = "INFO",
+    queues: str = typer.Option("crawl,parse,alert", help="comma-separated queues, e.g. parse for a parsing-only worker"),
+) -> None:
     """Run a worker for the crawl, parse and alert queues (distributed role)."""
+    from workers.app import QUEUES
     from workers.runner import run_worker
 
-    run_worker(_bootstrap(config, loglevel), beat=False, loglevel=loglevel)
+    chosen = tuple(name.strip() for name in queues.split(",") if name.strip())
+    if not chosen or set(chosen) - set(QUEUES):
+        raise typer.BadParameter(f"queues must be among {', '.join(QUEUES)}", param_hint="--queues")
+    run_worker(_bootstrap(config, loglevel), beat=False, loglevel=loglevel, queues=chosen)
 
 
 @app.command()

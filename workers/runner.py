@@ -50,9 +50,9 @@ def check_broker() -> None:
         raise BrokerUnavailable(str(exc)) from exc
 
 
-def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO") -> None:
+def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES) -> None:
     prepare(settings)
-    argv = ["worker", f"--queues={','.join(QUEUES)}", f"--loglevel={loglevel}",
+    argv = ["worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
             f"--hostname=fiscalwatch-{os.getpid()}@%h"]
     if beat:
         argv.append("--beat")
