@@ -26,14 +26,15 @@ def made(tmp_path_factory) -> dict[str, Path]:
         "xlsx": samples.write_xlsx(out / "s.xlsx"),
         "html": samples.write_html(out / "s.html"),
     }
-    for source, target in (("docx", "doc"), ("docx", "pdf"), ("xlsx", "xls")):
+    for source, target in (("docx", "doc"), ("docx", "pdf"), ("xlsx", "xls"), ("docx", "rtf"), ("xlsx", "ods")):
         with converted(files[source], source, target) as result:
             files[target] = Path(shutil.copy(result, out / f"s.{target}"))
     return files
 
 
 @pytest.mark.parametrize("fmt,expected", [("pdf", sniff.PDF), ("docx", sniff.DOCX), ("xlsx", sniff.XLSX),
-                                          ("html", sniff.HTML), ("doc", sniff.DOC), ("xls", sniff.XLS)])
+                                          ("html", sniff.HTML), ("doc", sniff.DOC), ("xls", sniff.XLS),
+                                          ("rtf", sniff.RTF), ("ods", sniff.ODS)])
 def test_wrong_extension_is_read_by_content(made, tmp_path, fmt, expected):
     disguised = tmp_path / "附件1.dat"
     shutil.copy(made[fmt], disguised)
