@@ -23,6 +23,7 @@ _SKIP = {"script", "style", "noscript", "head", "title", "nav", "footer", "aside
          "button", "template", "svg", "object"}
 _CHROME = re.compile(r"nav|menu|header|footer|breadcrumb|crumb|sidebar|banner|share|search|copyright|position|"
                      r"location|(^|[\s_-])(head|top|foot|bottom)", re.I)
+_DISCLOSURE = re.compile(r"预算|决算")
 _BREADCRUMB = re.compile(r"^(当前位置|您现在的位置|您的位置|现在位置)")
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th",
           "section", "article", "main", "center", "blockquote", "pre", "hr", "caption", "tbody", "thead", "tfoot",
@@ -109,7 +110,9 @@ def _skipped(tag: Tag) -> bool:
     marks = " ".join([*tag.get("class", []), tag.get("id", "")])
     chrome = bool(marks and _CHROME.search(marks)) or (
         bool(_BREADCRUMB.match(next(tag.stripped_strings, ""))) and len(tag.get_text()) < 300)
-    return chrome and tag.find("table") is None
+    # "article-header" and the like hold the document's own title: keep what carries the disclosure.
+    return chrome and tag.find("table") is None and not any(
+        _DISCLOSURE.search(h.get_text()) for h in tag.find_all(["h1", "h2", "h3"]))
 
 
 def table_grid(table: Tag) -> Grid:

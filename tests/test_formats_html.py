@@ -31,6 +31,15 @@ def test_site_chrome_and_scripts_are_dropped(tmp_path):
     assert doc.page_texts[0].splitlines()[0] == samples.TITLE
 
 
+def test_a_title_in_an_article_header_is_kept(tmp_path):
+    page = (f"<html><body><div class='top'><h1>某市财政局</h1></div><div class='article-header'><h1>{samples.TITLE}"
+            f"</h1></div><div class='content'><p>{samples.NARRATIVE}</p></div></body></html>")
+    path = tmp_path / "a.html"
+    path.write_text(page, encoding="utf-8")
+    doc = parse_file(path)
+    assert doc.page_texts[0].splitlines()[0] == samples.TITLE and doc.year == 2023
+
+
 def test_gb2312_declared_page_with_characters_outside_gb2312():
     text = "<html><head><meta charset='gb2312'></head><body><p>朱镕基 王珺 2023年度部门决算</p></body></html>"
     assert "镕" in decode_html(text.encode("gb18030"))
