@@ -67,7 +67,8 @@ def store_result(settings: Settings, sha256: str, result: CheckResult) -> None:
         blob.format, blob.kind, blob.level = document.get("format"), document.get("kind"), document.get("level")
         blob.scope, blob.entity, blob.year = document.get("scope"), document.get("entity"), document.get("year")
         blob.pages = document.get("pages")
-        blob.report = {key: report[key] for key in ("document", "tables", "skipped_checks")}
+        # Archives: findings are the main member's; every member's own result is kept with the report.
+        blob.report = {key: report[key] for key in ("document", "tables", "skipped_checks", "member", "members")}
         blob.lease_until, blob.processed_at = None, datetime.now(timezone.utc)
         blob.findings.extend(FindingRow(rule=f.rule, category=f.category, severity=f.severity, message=f.message,
                                         page=f.page, table_title=f.table, evidence=f.evidence)
