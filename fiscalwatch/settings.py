@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     tick_seconds: float = 30.0  # how often the scheduler looks for due sources and stranded work
     crawl_jitter: float = 0.1  # each source's next crawl is spread by up to this share of its interval
     crawl_failure_alert: int = 3  # consecutive failed crawls before operators are alerted
-    parse_time_limit: int = 600  # seconds; the task is stopped and the file recorded as failed
-    parse_lease_seconds: int = 900  # a crashed parse is retried after this; keep above parse_time_limit
+    parse_time_limit: int = 900  # seconds; above OCR's own 600 s budget, then the file is recorded as failed
+    parse_lease_seconds: int = 1200  # a crashed parse is retried after this; keep above parse_time_limit
     max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed
     worker_concurrency: int | None = None  # default: number of CPUs
     worker_max_memory_mb: int = 1500  # a worker child above this is replaced after its task
