@@ -8,8 +8,8 @@ import socket
 import time
 from datetime import date
 
-import httpx
 import pytest
+import requests
 from render_seeds import render
 
 from pipeline_support import run_once, spawn, write_config
@@ -56,14 +56,14 @@ def test_serve_shows_what_watch_once_collected(collected):
         deadline = time.monotonic() + 60
         while True:
             try:
-                overview = httpx.get(f"{base}/api/overview", timeout=5)
+                overview = requests.get(f"{base}/api/overview", timeout=5)
                 break
-            except httpx.TransportError:
+            except requests.ConnectionError:
                 assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
                 time.sleep(0.3)
         assert overview.status_code == 200
 
-        standings = httpx.get(f"{base}/api/compliance", timeout=10).json()
+        standings = requests.get(f"{base}/api/compliance", timeout=10).json()
         by_entity = {row["entity"]: row for row in standings["rows"]}
         standing = {entity: (row["timeliness"], row["quality"], row["days_late"], row["errors"], row["missing_tables"])
                     for entity, row in by_entity.items()}
@@ -73,11 +73,11 @@ def test_serve_shows_what_watch_once_collected(collected):
             "濮阳市民政局": ("overdue", None, None, 0, 0),
         }
 
-        sources = httpx.get(f"{base}/api/sources", timeout=10).json()
+        sources = requests.get(f"{base}/api/sources", timeout=10).json()
         assert "示例门户" in str(sources)
 
         document_id = by_entity["济源市社会医疗保险中心"]["document_id"]
-        page = httpx.get(f"{base}/documents/{document_id}", timeout=10).text
+        page = requests.get(f"{base}/documents/{document_id}", timeout=10).text
         assert "11.38%" in page and "第21页" in page
     finally:
         server.terminate()
