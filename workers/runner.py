@@ -21,7 +21,7 @@ from store.db import migrate, session_scope
 from store.models import Alert, Blob, CrawlRun, DocumentUrl
 from workers.app import CONFIG_ENV, QUEUES, app
 from compliance import refresh_compliance
-from workers.dispatch import dispatch_due_alerts, recover, start_crawls
+from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
 from workers.sources import sync_sources
 
 log = logging.getLogger(__name__)
@@ -56,11 +56,13 @@ def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues
             f"--hostname=fiscalwatch-{os.getpid()}@%h"]
     if beat:
         argv.append("--beat")
+        send("tick")  # crawl due sources now, not one tick interval after start
     app.worker_main(argv)
 
 
 def run_beat(settings: Settings, loglevel: str = "INFO") -> None:
     prepare(settings)
+    send("tick")
     app.start(["beat", f"--loglevel={loglevel}"])
 
 
