@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import pdfplumber
@@ -24,18 +23,10 @@ sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
 from fiscalwatch.checker import check_file  # noqa: E402
 from render_seeds import CACHE_DIR, Request, render_many, seeds  # noqa: E402
+from timing import best_of  # noqa: E402
 
 REAL_CORPUS = REPO.parent / "shared" / "corpus" / "real"
 LONG_PAGES = 40
-
-
-def best_of(repeat: int, work) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def plumber_text(path: Path) -> None:

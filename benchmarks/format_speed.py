@@ -27,17 +27,9 @@ import render_seeds  # noqa: E402
 
 from parsers import parse_file  # noqa: E402
 from parsers import ocr  # noqa: E402
+from timing import best_of  # noqa: E402
 
 FORMATS = ("pdf", "docx", "doc", "xlsx", "xls", "html", "html-gbk", "zip")
-
-
-def best_of(repeat: int, action) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def formats(seed: str, repeat: int) -> None:
