@@ -59,6 +59,10 @@ class Table:
     notes: list[str] = field(default_factory=list)
     meta: list[str] = field(default_factory=list)  # lines between title and table: 公开01表, 单位：…, 年度
     from_ocr: bool = False
+    # What the reader itself doubts about this table (glued or malformed numbers, columns that do not line
+    # up, ...), in Chinese; the validators' reliability gate turns a table with problems into one warning.
+    problems: list[str] = field(default_factory=list)
+    source: str | None = None  # the file the table came from, when several files form one publication
 
     @property
     def factor(self) -> Decimal:
