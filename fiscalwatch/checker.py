@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from parsers import Parsed, UnreadableFile, no_documents, parse_documents, primary
+from parsers.disclosure import not_a_disclosure
 from parsers.model import Document
 from validators import validate
 from validators.core import Finding
@@ -21,19 +22,26 @@ class CheckResult:
     error_code: str | None = None
     error: str | None = None  # Chinese, for people
     member: str | None = None  # inside an archive: the member this result is for
-    members: list[CheckResult] = field(default_factory=list)  # archives: every member; the top level is the primary
+    # Archives: every member, the top level being the primary. Publications: every file.
+    members: list[CheckResult] = field(default_factory=list)
+    not_disclosure: str | None = None  # why the file is not a disclosure (Chinese), if it is not
 
     @property
     def ok(self) -> bool:
         return self.error_code is None
+
+    @property
+    def status(self) -> str:
+        return "failed" if not self.ok else "not_a_disclosure" if self.not_disclosure else "ok"
 
     def to_dict(self) -> dict:
         doc = self.document
         return {
             "file": self.file,
             "member": self.member,
-            "status": "ok" if self.ok else "failed",
+            "status": self.status,
             "error": {"code": self.error_code, "message": self.error} if not self.ok else None,
+            "not_a_disclosure": self.not_disclosure,
             "document": {
                 "kind": doc.kind,
                 "level": doc.level,
@@ -75,11 +83,64 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> C
     return replace(top, members=results)
 
 
-def _check(file: str, parsed: Parsed, low_completion_threshold: Decimal) -> CheckResult:
+def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
+    """Several files published together (a detail page's attachments, e.g. 情况说明 and 报表 apart):
+    each file's own checks, and completeness judged once on all of them together."""
+    files = [_check_parts(path, low_completion_threshold) for path in paths]
+    members = [m for parts in files for m in parts]
+    disclosures = [m for m in members if m.status == "ok"]
+    result = CheckResult(file="；".join(str(p) for p in paths), members=members)
+    if not disclosures:
+        failed = next((m for m in members if not m.ok), None)
+        if failed:
+            result.error_code, result.error = failed.error_code, failed.error
+        else:
+            result.not_disclosure = "发布内容中没有预决算公开文件"
+        return result
+    for member in disclosures:
+        for table in member.document.tables:
+            table.source = member.file
+    result.document = _union([m.document for m in disclosures])
+    completeness = validate(result.document, low_completion_threshold, scope="publication")
+    result.findings = [f for m in disclosures for f in _from(m)] + completeness.findings
+    result.skipped = [s for m in disclosures for s in m.skipped] + completeness.skipped
+    return result
+
+
+def _check_parts(path: Path, low_completion_threshold: Decimal) -> list[CheckResult]:
+    try:
+        parsed = parse_documents(path)
+    except UnreadableFile as exc:
+        return [CheckResult(file=str(path), error_code=exc.code, error=exc.message)]
+    return [_check(str(path), p, low_completion_threshold, scope="member") for p in parsed]
+
+
+def _from(member: CheckResult) -> list[Finding]:
+    """A member's findings, each saying which file (and archive member) it is about."""
+    where = f"{member.file}:{member.member}" if member.member else member.file
+    return [replace(f, evidence={**f.evidence, "file": where}) for f in member.findings]
+
+
+def _union(docs: list[Document]) -> Document:
+    """One document standing for the publication: identity from the files that state it, every table
+    and 目录 entry of every file (completeness is all that is judged on it)."""
+    def first(attribute: str):
+        return next((getattr(d, attribute) for d in docs if getattr(d, attribute)), None)
+
+    return Document(kind=first("kind"), level=first("level"), scope=first("scope"), entity=first("entity"),
+                    year=first("year"), format=docs[0].format, page_count=sum(d.page_count for d in docs),
+                    toc=[e for d in docs for e in d.toc], tables=[t for d in docs for t in d.tables],
+                    sentences=[s for d in docs for s in d.sentences])
+
+
+def _check(file: str, parsed: Parsed, low_completion_threshold: Decimal, scope: str = "file") -> CheckResult:
     result = CheckResult(file=file, document=parsed.document, member=parsed.name)
     if parsed.error:
         result.error_code, result.error = parsed.error.code, parsed.error.message
         return result
-    validation = validate(parsed.document, low_completion_threshold)
+    result.not_disclosure = not_a_disclosure(parsed.document)
+    if result.not_disclosure:
+        return result
+    validation = validate(parsed.document, low_completion_threshold, scope)
     result.findings, result.skipped = validation.findings, validation.skipped
     return result

@@ -16,13 +16,45 @@ def _unreadable_note(ctx: Context) -> str:
     return "、".join(str(p) for p in pages)
 
 
+# Judged on the whole publication (a detail page's attachments together), not file by file.
+PUBLICATION_RULES = ("M-REQUIRED", "M-TOC", "M-TABLES-ELSEWHERE")
+
+
+@rule("M-TABLES-ELSEWHERE", "missing_table", "warning", "文件只有情况说明时，报表须另行公开")
+def tables_elsewhere(ctx: Context):
+    doc = ctx.doc
+    if not doc.tables and doc.sentences and not doc.unreadable_pages:
+        listed = "、".join(e.text.strip() for e in _listed_tables(doc)[:3])
+        yield ctx.finding(
+            "本文件只有文字说明，没有预决算报表" + (f"（目录列出的{listed}等表不在本文件中）" if listed else "")
+            + "；报表可能作为同一公开页面的其他附件发布，缺表情况须与其他附件一并判断。",
+            page=doc.toc[0].page if doc.toc else None, listed=[e.text.strip() for e in _listed_tables(doc)])
+
+
+def _listed_tables(doc) -> list:
+    return [e for e in doc.toc if e.kind]
+
+
+def _judgeable(ctx: Context) -> bool:
+    """Missing tables are only judged where the document holds tables at all (see M-TABLES-ELSEWHERE)."""
+    if not ctx.doc.tables:
+        ctx.skip("文件中没有报表（可能另作附件发布），不判断缺表")
+        return False
+    return True
+
+
 @rule("M-REQUIRED", "missing_table", "error", "必须公开的表格齐全")
 def required_tables(ctx: Context):
     doc = ctx.doc
     if doc.kind not in catalog.REQUIRED:
         ctx.skip("无法判断文件是预算还是决算，无法确定必备表格")
         return
+    if not _judgeable(ctx):
+        return
     present = {t.kind for t in doc.tables}
+    # Without a 目录 to say what the document meant to hold, a core table not recognised among its
+    # tables may be one printed under a title we do not know: a warning, not an error.
+    severity = None if _listed_tables(doc) else "warning"
     for kind in catalog.REQUIRED[doc.kind]:
         if kind in present:
             continue
@@ -32,17 +64,20 @@ def required_tables(ctx: Context):
         if doc.unreadable_pages:
             ctx.skip(f"第{_unreadable_note(ctx)}页无法识别，未能确认是否包含{name}")
             continue
-        yield ctx.finding(f"未找到{name}（{'决算' if doc.kind == 'final' else '预算'}公开必备表格）。",
-                          table=name, expected=name)
+        note = "" if severity is None else "；文件没有目录，未能确认是否以其他标题公开"
+        yield ctx.finding(f"未找到{name}（{'决算' if doc.kind == 'final' else '预算'}公开必备表格）{note}。",
+                          severity=severity, table=name, expected=name)
 
 
 @rule("M-TOC", "missing_table", "error", "目录列出的表格均已公开")
 def toc_tables(ctx: Context):
     doc = ctx.doc
-    promised = [e for e in doc.toc if e.kind and e.kind != "evaluation"]
     if not doc.toc:
         ctx.skip("文件没有可识别的目录")
         return
+    if not _judgeable(ctx):
+        return
+    promised = [e for e in doc.toc if e.kind and e.kind != "evaluation"]
     present = {t.kind for t in doc.tables}
     required = set(catalog.REQUIRED.get(doc.kind or "", []))
     for entry in promised:

@@ -58,6 +58,8 @@ class Context:
     current: Rule | None = None
     # Differences within rounding, per table, reported as one info finding per rule and table.
     tails: dict[str, list[str]] = field(default_factory=dict)
+    # Every arithmetic check run on a table, by the identity it tested: the reliability gate's evidence.
+    checks: dict[int, dict[str, Tally]] = field(default_factory=dict)
 
     def finding(self, message: str, *, severity: str | None = None, page: int | None = None,
                 table: Table | str | None = None, **evidence) -> Finding:
@@ -95,6 +97,20 @@ class Context:
     def skip(self, reason: str) -> None:
         """The rule cannot run on this document; say so rather than pass silently."""
         self.skipped.append({"rule": self.current.id, "title": self.current.title, "reason": reason})
+
+
+@dataclass
+class Tally:
+    """How often one identity (rule and formula) was checked on one table, and how often it failed."""
+
+    checked: int = 0
+    failed: int = 0
+
+
+def record_check(ctx: Context, table: Table, group: str, failed: bool) -> None:
+    tally = ctx.checks.setdefault(id(table), {}).setdefault(f"{ctx.current.id}|{group}", Tally())
+    tally.checked += 1
+    tally.failed += failed
 
 
 def _plain(value):
@@ -143,12 +159,16 @@ def fmt(value: Decimal) -> str:
 
 
 def check_sum(ctx: Context, table: Table, total: Figure, parts: list[Figure], *, where: str, formula: str,
-              page: int, sign: list[int] | None = None) -> Finding | None:
-    """A printed total against the sum of printed parts (optionally signed), with the rounding tolerance."""
+              page: int, sign: list[int] | None = None, group: str | None = None) -> Finding | None:
+    """A printed total against the sum of printed parts (optionally signed), with the rounding tolerance.
+
+    `group` names the identity for the reliability gate (default: the formula); checks of one identity
+    over many rows of a table are judged together."""
     signs = sign or [1] * len(parts)
     computed = sum((s * p.value for s, p in zip(signs, parts)), Decimal(0))
     allowed = tolerance(table, len(parts), [total, *parts])
     level = compare(total.value, computed, allowed)
+    record_check(ctx, table, group or formula, level == "error")
     if level is None:
         return None
     difference = total.value - computed

@@ -48,7 +48,7 @@ def hierarchy(ctx: Context):
                 parts = [c.values[key] for c in children if key in c.values]
                 finding = check_sum(ctx, table, parent.values[key], parts, page=parent.page,
                                     where=f"{parent.where}（{column_label(table, key)}）",
-                                    formula="+".join(c.code for c in children))
+                                    formula="+".join(c.code for c in children), group=f"各款/项之和（{column_label(table, key)}）")
                 if finding:
                     yield finding
         yield from _total_of_classes(ctx, table, rows)

@@ -1,0 +1,60 @@
+"""The reliability gate: arithmetic becomes an error only on tables that were read cleanly.
+
+A misread table (columns shifted, a header tree taken for a flat one, numbers glued together) fails
+its identities on most rows, while a real anomaly fails one identity on one or two rows of a table
+whose other rows add up. So every identity checked on a table is tallied; a table whose reader
+doubts it, or one of whose identities fails on a large share of the rows it was checked on, is
+reported once as 表格无法可靠识别, and no arithmetic finding that rests on it stays an error.
+"""
+
+from __future__ import annotations
+
+from validators.core import Context, Finding, Rule
+
+GATE = Rule("T-UNRELIABLE", "document", "warning", "表格无法可靠识别时，其勾稽关系不作为错误", check=lambda ctx: ())
+
+# An identity failing on more than this share of the rows it was checked on does not describe the
+# table as read (real publications get a row or two wrong, not a quarter of them).
+MAX_FAILING_SHARE = 0.25
+MIN_FAILURES = 2  # one failing row is an anomaly to report, not evidence of a misread
+
+
+def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
+    doubts = {table.title: reasons for table in ctx.doc.tables if (reasons := _doubts(ctx, table))}
+    if not doubts:
+        return findings
+    kept: list[Finding] = []
+    withheld: dict[str, list[Finding]] = {title: [] for title in doubts}
+    for finding in findings:
+        title = _resting_on(finding, doubts)
+        if title and finding.severity == "error" and finding.category == "reconciliation":
+            withheld[title].append(finding)
+        else:
+            kept.append(finding)
+    ctx.current = GATE
+    for table in ctx.doc.tables:
+        if table.title not in doubts or table.title in (f.table for f in kept if f.rule == GATE.id):
+            continue
+        held = withheld[table.title]
+        kept.append(ctx.finding(
+            f"{table.title}（第{table.page}页）无法可靠识别：{'；'.join(doubts[table.title])}。"
+            f"该表的勾稽关系不作为错误" + (f"（{len(held)}项未作结论）。" if held else "。"),
+            table=table, reasons=doubts[table.title], withheld=[f.message for f in held]))
+    return kept
+
+
+def _doubts(ctx: Context, table) -> list[str]:
+    reasons = list(table.problems)
+    for group, tally in ctx.checks.get(id(table), {}).items():
+        if tally.failed >= MIN_FAILURES and tally.failed > MAX_FAILING_SHARE * tally.checked:
+            formula = group.split("|", 1)[1]
+            reasons.append(f"“{formula}”在{tally.checked}处核对中有{tally.failed}处不符")
+    return reasons
+
+
+def _resting_on(finding: Finding, doubts: dict[str, list[str]]) -> str | None:
+    """The doubted table a finding rests on, if any (its own table or the other table it compares)."""
+    for title in (finding.table, finding.evidence.get("other_table")):
+        if title in doubts:
+            return title
+    return None
