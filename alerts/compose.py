@@ -1,22 +1,35 @@
-"""Chinese alert text: one message per document version (its findings), or one per event.
+"""Chinese alert text: one message per document version (its findings), one digest per source and crawl
+run for routes that want a single message, or one message per event.
 
-Bodies are plain text with light Markdown (bullet and numbered lists, bare links): they are
-sent as Markdown, so e-mail renders them as HTML and DingTalk as Markdown, while WeCom, Feishu
-and plain webhooks show the text as written, which still reads well.
+Document alerts list every error and every low-completion finding, grouped by category, each with its
+page and figures; other warnings up to ``top_n``; what remains is counted, with a link to the document
+page. Each channel gets the form it shows best (``channel_style``): Markdown for DingTalk, WeCom and
+Feishu, plain text for e-mail, and for JSON webhooks the text plus the same content as fields
+(``alerts.channels.pack``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from validators.core import SEVERITIES, Finding
+from alerts.channels import Style, pack
+from validators.core import CATEGORIES, SEVERITIES, Finding
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 KIND_LABELS = {"budget": "预算", "final": "决算"}
+# Watchdogs ask for low completion first; the order of the groups in an alert.
+CATEGORY_LABELS = {"low_completion": "执行率低", "reconciliation": "勾稽不符", "missing_table": "缺少表格",
+                   "document": "文件问题"}
+assert set(CATEGORY_LABELS) == set(CATEGORIES)
 RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}  # info 0 < warning 1 < error 2
+# Evidence figures quoted beside a finding (numbers, as the validators wrote them).
+FIGURES = {"printed": "印刷数", "stated": "文中数", "computed": "计算数", "expected": "应为", "actual": "实际数",
+           "budget": "预算数", "rate": "计算比率", "stated_rate": "文中比率", "difference": "差额",
+           "threshold": "阈值"}
+QUOTE_CHARS = 120
 
 EventKind = Literal["replaced", "withdrawn", "crawl_failing", "crawl_suspicious", "overdue", "late"]
 EVENT_CATEGORIES = {"replaced": "document", "withdrawn": "document", "crawl_failing": "operations",
@@ -28,7 +41,7 @@ EVENT_SEVERITIES = {"replaced": "warning", "withdrawn": "warning", "crawl_failin
 @dataclass(frozen=True)
 class Message:
     title: str
-    body: str
+    body: str  # in the channel's style; for JSON webhooks the packed text and fields
     category: str  # a finding category, or the category of an event kind (EVENT_CATEGORIES)
     severity: str  # the highest severity in the message
     region: str | None = None  # "河南省/濮阳市"
@@ -83,28 +96,92 @@ class Event:
     after: int | None = None
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What one document alert shows: every error and low-completion finding (by category), other
+    warnings up to the limit, and the rest as counts."""
+
+    listed: dict[str, list[Finding]]  # category → findings, in CATEGORY_LABELS order
+    more: list[Finding]  # further warnings shown one by one
+    rest: list[Finding] = field(default_factory=list)  # counted only
+
+    @classmethod
+    def of(cls, findings: list[Finding], top_n: int) -> Selection:
+        ordered = sorted(findings, key=lambda f: (-RANK[f.severity], f.page is not None, f.page or 0))
+        must = [f for f in ordered if f.severity == "error" or f.category == "low_completion"]
+        listed = {c: [f for f in must if f.category == c] for c in CATEGORY_LABELS}
+        warnings = [f for f in ordered if f not in must and f.severity == "warning"]
+        infos = [f for f in ordered if f not in must and f.severity == "info"]
+        return cls({c: found for c, found in listed.items() if found}, warnings[:top_n], warnings[top_n:] + infos)
+
+
 # --- document alerts ------------------------------------------------------------------------------
 
-def compose_document_alert(info: DocumentInfo, findings: list[Finding], top_n: int) -> Message:
-    """One alert for a document version: the ``top_n`` most severe findings, then a count of the rest."""
+def compose_document_alert(info: DocumentInfo, findings: list[Finding], top_n: int,
+                           style: Style = "markdown") -> Message:
+    """One alert for a document version: every error and low-completion finding, ``top_n`` more, counts of the rest."""
     if not findings:
         raise ValueError("a document alert needs at least one finding")
-    ordered = sorted(findings, key=lambda f: (-RANK[f.severity], f.page is not None, f.page or 0))
-    shown, rest = ordered[:top_n], ordered[top_n:]
-    counts = _counts(ordered)
-    lines = _document_lines(info)
-    lines += ["", f"发现{len(ordered)}项问题：{counts}。", ""]
-    lines += [f"{number}. {_finding_line(finding)}" for number, finding in enumerate(shown, 1)]
-    if rest:
-        lines += ["", f"另有{len(rest)}项未列出：{_counts(rest)}。"]
+    selection = Selection.of(findings, top_n)
+    counts = _counts(findings)
+    top = _top(findings)
+    title = f"{_document_subject(info)}：{counts}"
+    lines = [*_document_lines(info), "", f"发现{len(findings)}项问题：{counts}。"]
+    lines += _selection_lines(selection, info, style)
     return Message(
-        title=f"{_document_subject(info)}：{counts}",
-        body="\n".join(lines),
-        category=ordered[0].category,
-        severity=ordered[0].severity,
+        title=title,
+        body=_styled(style, title, lines, {"document": _document_fields(info), "counts": _count_fields(findings),
+                                            "findings": [_finding_fields(f) for f in findings]}),
+        category=top.category,
+        severity=top.severity,
         region=info.region,
         source_id=info.source_id,
     )
+
+
+def compose_digest(source_name: str, source_id: str, region: str | None, documents: list[tuple[DocumentInfo, list[Finding]]],
+                   top_n: int, style: Style = "markdown", replaced: int = 0, withdrawn: int = 0) -> Message:
+    """One message for a source's crawl run: each document's alert section, one after the other."""
+    if not documents and not replaced and not withdrawn:
+        raise ValueError("a digest needs documents or events")
+    every = [f for _, findings in documents for f in findings]
+    counts = _counts(every) or "无问题"
+    events = "、".join(x for x in (f"替换{replaced}个" if replaced else "", f"撤下{withdrawn}个" if withdrawn else "") if x)
+    title = f"{source_name}本轮采集汇总：{len(documents)}个文件，{counts}" + (f"；文件{events}" if events else "")
+    lines = [f"数据源“{source_name}”（{source_id}）本轮采集发现{len(documents)}个有问题的文件：{counts}。"]
+    if events:
+        lines.append(f"另有文件{events}，详见数据源页面。")
+    for number, (info, findings) in enumerate(documents, 1):
+        lines += ["", _heading(style, f"{number}. {_document_subject(info)}：{_counts(findings)}"),
+                  *_document_lines(info), *_selection_lines(Selection.of(findings, top_n), info, style)]
+    top = _top(every) if every else None
+    fields = {"source_id": source_id, "replaced": replaced, "withdrawn": withdrawn, "documents": [
+        {**_document_fields(info), "counts": _count_fields(findings), "findings": [_finding_fields(f) for f in findings]}
+        for info, findings in documents]}
+    return Message(title=title, body=_styled(style, title, lines, fields),
+                   category=top.category if top else "document", severity=top.severity if top else "warning",
+                   region=region, source_id=source_id)
+
+
+def _selection_lines(selection: Selection, info: DocumentInfo, style: Style) -> list[str]:
+    lines = []
+    for category, found in selection.listed.items():
+        lines += ["", _heading(style, f"【{CATEGORY_LABELS[category]}】{len(found)}项")]
+        lines += [line for number, f in enumerate(found, 1) for line in _finding_lines(number, f)]
+    if selection.more:
+        lines += ["", _heading(style, f"【其他警告】{len(selection.more)}项")]
+        lines += [line for number, f in enumerate(selection.more, 1) for line in _finding_lines(number, f)]
+    if selection.rest:
+        where = f"，详见{info.archive_url}" if info.archive_url else ""
+        lines += ["", f"另有{len(selection.rest)}项未逐条列出：{_counts(selection.rest)}{where}。"]
+    return lines
+
+
+def _top(findings: list[Finding]) -> Finding:
+    """The finding a message is filed under: the most severe, first in the alert's group order."""
+    order = list(CATEGORY_LABELS)
+    return min(findings, key=lambda f: (-RANK[f.severity], order.index(f.category) if f.category in order
+                                        else len(order)))
 
 
 def _counts(findings: list[Finding]) -> str:
@@ -112,13 +189,50 @@ def _counts(findings: list[Finding]) -> str:
     return "、".join(f"{SEVERITY_LABELS[s]}{counted[s]}项" for s in SEVERITIES if counted[s])
 
 
-def _finding_line(finding: Finding) -> str:
+def _count_fields(findings: list[Finding]) -> dict[str, int]:
+    counted = Counter(f.severity for f in findings)
+    return {s: counted[s] for s in SEVERITIES}
+
+
+def _finding_lines(number: int, finding: Finding) -> list[str]:
     where = [f"第{finding.page}页"] if finding.page else []
     # Most messages already start with their table's title; repeating it would only add noise.
     if finding.table and finding.table not in finding.message:
         where.append(f"《{finding.table}》")
     suffix = f"（{''.join(where)}）" if where else ""
-    return f"【{SEVERITY_LABELS[finding.severity]}】{finding.message}{suffix}"
+    lines = [f"{number}. 【{SEVERITY_LABELS[finding.severity]}】{finding.message}{suffix}"]
+    figures = "；".join(f"{label}{finding.evidence[key]}" for key, label in FIGURES.items()
+                        if finding.evidence.get(key) not in (None, ""))
+    if figures:
+        lines.append(f"   数据：{figures}")
+    quote = finding.evidence.get("quote")
+    if isinstance(quote, str) and quote:
+        lines.append(f"   原文：“{quote[:QUOTE_CHARS]}{'…' if len(quote) > QUOTE_CHARS else ''}”")
+    return lines
+
+
+def _finding_fields(finding: Finding) -> dict:
+    return {"rule": finding.rule, "category": finding.category, "category_label": CATEGORY_LABELS.get(
+        finding.category, finding.category), "severity": finding.severity, "message": finding.message,
+        "page": finding.page, "table": finding.table,
+        "figures": {key: finding.evidence[key] for key in FIGURES if key in finding.evidence},
+        "quote": finding.evidence.get("quote")}
+
+
+def _document_fields(info: DocumentInfo) -> dict:
+    return {"title": info.title, "url": info.url, "archive_url": info.archive_url, "source_id": info.source_id,
+            "source_name": info.source_name, "region": info.region, "entity": info.entity, "year": info.year,
+            "kind": info.kind, "published": info.published.isoformat() if info.published else None,
+            "sha256": info.sha256}
+
+
+def _heading(style: Style, text: str) -> str:
+    return f"**{text}**" if style == "markdown" else text
+
+
+def _styled(style: Style, title: str, lines: list[str], fields: dict) -> str:
+    text = "\n".join(lines)
+    return pack(text, fields) if style == "json" else text
 
 
 # --- events ---------------------------------------------------------------------------------------

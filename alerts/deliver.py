@@ -6,6 +6,9 @@ The abandoned thread still holds its socket until the service's socket timeouts 
 ``rto`` URL parameters: 4 s each by default for HTTP services, 15 s connect for e-mail), so those
 are capped just above the limit: a hanging channel can neither block the caller nor pin a pool
 thread for long, and is reported as a timeout rather than as a vague connection error.
+
+The notify type follows the message's severity (error → failure, warning → warning, info → info); the
+body format follows the channel (``channel_style``); JSON webhooks also get an ``alert`` object.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 import apprise
 from apprise import AppriseAsset, NotifyFormat, NotifyType
 
+from alerts.channels import channel_style, unpack
 from alerts.compose import Message
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one attempt, connecting included
@@ -49,10 +53,16 @@ def deliver(url: str, message: Message, timeout: float = DEFAULT_TIMEOUT) -> Del
         shown = service.url(privacy=True)
         service.socket_connect_timeout = min(service.socket_connect_timeout, timeout + _SOCKET_SLACK)
         service.socket_read_timeout = min(service.socket_read_timeout, timeout + _SOCKET_SLACK)
+        style = channel_style(url)
+        text, fields = unpack(message.body)
+        if style == "json":
+            service.payload_extras["alert"] = {"category": message.category, "severity": message.severity,
+                                               "source_id": message.source_id, "region": message.region, **fields}
         channel = apprise.Apprise(asset=_ASSET)
         channel.add(service)
-        with channel.notify(body=message.body, title=message.title, notify_type=_NOTIFY_TYPES[message.severity],
-                            body_format=NotifyFormat.MARKDOWN, timeout=timeout) as result:
+        body_format = NotifyFormat.MARKDOWN if style == "markdown" else NotifyFormat.TEXT
+        with channel.notify(body=text, title=message.title, notify_type=_NOTIFY_TYPES[message.severity],
+                            body_format=body_format, timeout=timeout) as result:
             if result:
                 return DeliveryResult(ok=True)
             reasons = dict.fromkeys(entry.message for entry in result.logs())  # unique, in order

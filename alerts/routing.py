@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from alerts.channels import channel_style
 from alerts.compose import RANK, DocumentInfo, Message, compose_document_alert
 from fiscalwatch.settings import AlertRoute
 from validators.core import Finding
 
 
 def routes_for(message: Message, routes: list[AlertRoute]) -> list[AlertRoute]:
-    """Routes whose category, minimum severity, regions and sources all admit the message."""
+    """Routes whose category, minimum severity, regions and sources all admit the message. Digest routes
+    get replaced and withdrawn documents in their digest instead."""
     return [route for route in routes
-            if _wants(route, message.category, message.severity) and _covers(route, message.region, message.source_id)]
+            if _wants(route, message.category, message.severity) and covers(route, message.region, message.source_id)
+            and not (route.digest and message.category == "document")]
 
 
 def findings_for_route(findings: list[Finding], route: AlertRoute) -> list[Finding]:
@@ -22,12 +25,13 @@ def findings_for_route(findings: list[Finding], route: AlertRoute) -> list[Findi
 
 def document_alerts(info: DocumentInfo, findings: list[Finding], routes: list[AlertRoute],
                     top_n: int) -> list[tuple[AlertRoute, Message]]:
-    """Per route, the alert composed from just the findings it subscribed to (routes left with none get nothing)."""
+    """Per route, the alert composed from just the findings it subscribed to, in the channel's style (routes
+    left with none get nothing; digest routes get the document in their digest instead)."""
     alerts = []
     for route in routes:
         subscribed = findings_for_route(findings, route)
-        if subscribed and _covers(route, info.region, info.source_id):
-            alerts.append((route, compose_document_alert(info, subscribed, top_n)))
+        if subscribed and covers(route, info.region, info.source_id) and not route.digest:
+            alerts.append((route, compose_document_alert(info, subscribed, top_n, channel_style(route.url))))
     return alerts
 
 
@@ -36,7 +40,7 @@ def _wants(route: AlertRoute, category: str, severity: str) -> bool:
             and RANK[severity] >= RANK[route.min_severity])
 
 
-def _covers(route: AlertRoute, region: str | None, source_id: str | None) -> bool:
+def covers(route: AlertRoute, region: str | None, source_id: str | None) -> bool:
     return ((route.regions is None or any(_within(region, prefix) for prefix in route.regions))
             and (route.sources is None or source_id in route.sources))
 

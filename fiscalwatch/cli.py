@@ -1,63 +1,122 @@
-"""Command line: `fiscalwatch check|watch|worker|beat|migrate|…`."""
+"""Command line: `fiscalwatch check|watch|status|worker|beat|serve|registry|migrate`.
+
+Each command imports what it needs when it runs, so `--help` costs no more than a light import
+(click, rather than typer, whose per-option pydantic validators cost more than that on their own).
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from fiscalwatch.checker import check_file
-from fiscalwatch.report import render
-from fiscalwatch.settings import DEFAULT_CONFIG, Settings
+if TYPE_CHECKING:
+    from fiscalwatch.checker import CheckResult
+    from fiscalwatch.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="fiscalwatch: 预决算公开监测")
+LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
+# Files `check` picks from a directory: what the crawler downloads, web pages, images, OpenDocument and RTF.
+CHECKED_EXTENSIONS = {"pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar", "htm", "html", "odt", "ods",
+                      "rtf", "png", "jpg", "jpeg", "tif", "tiff", "bmp"}
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help=f"YAML configuration (default {DEFAULT_CONFIG})")]
-LogLevel = Annotated[str, typer.Option("--loglevel", help="DEBUG, INFO, WARNING or ERROR")]
+config_option = click.option("--config", type=click.Path(path_type=Path), metavar="PATH",
+                             help="YAML configuration (default config/fiscalwatch.yaml).")
+loglevel_option = click.option("--loglevel", type=LOG_LEVELS, default="INFO", show_default=True, metavar="LEVEL",
+                               help="DEBUG (adds Celery's own log), INFO, WARNING or ERROR.")
 
 
-@app.callback()
-def main() -> None:
-    """Monitor budget and final-account disclosures."""
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def app() -> None:
+    """fiscalwatch: 预决算公开监测 (monitor budget and final-account disclosures)."""
+
+
+def _settings(config: Path | None) -> Settings:
+    from fiscalwatch.settings import load_settings
+
+    try:
+        return load_settings(config)
+    except FileNotFoundError as exc:
+        raise _exit(f"配置文件不存在：{exc}", 2) from exc
 
 
 def _bootstrap(config: Path | None, loglevel: str = "INFO") -> Settings:
-    from workers.app import bootstrap
+    from workers.app import bootstrap, setup_console
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_console(loglevel)
     try:
         return bootstrap(config)
     except FileNotFoundError as exc:
-        typer.echo(f"配置文件不存在：{exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise _exit(f"配置文件不存在：{exc}", 2) from exc
+
+
+def _exit(message: str, code: int) -> click.exceptions.Exit:
+    click.echo(message, err=True)
+    return click.exceptions.Exit(code)
 
 
 @app.command()
-def check(
-    files: list[Path] = typer.Argument(..., help="disclosure files (PDF, spreadsheets, Word, HTML, archives)"),
-    as_json: bool = typer.Option(False, "--json", help="print a JSON array, one object per file"),
-    threshold: float = typer.Option(30.0, help="low completion threshold, percent"),
-) -> None:
-    """Parse and validate disclosure files; exit 1 if any file could not be read."""
-    results = [check_file(path, Decimal(str(threshold))) for path in files]
-    if as_json:
-        typer.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE...")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file (or publication).")
+@click.option("-r", "--recursive", is_flag=True, help="Check files in subdirectories too.")
+@click.option("--publication", is_flag=True,
+              help="Judge the files as one publication (情况说明 and 报表 published as separate attachments).")
+@click.option("--threshold", type=float, metavar="PERCENT",
+              help="Low completion threshold (default: low_completion_threshold of the configuration, 30).")
+@config_option
+def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: bool, threshold: float | None,
+          config: Path | None) -> None:
+    """Parse and validate disclosure files, or every supported file in a directory; exit 1 if any file
+    could not be read."""
+    paths = _expand(files, recursive)
+    from decimal import Decimal
+
+    from fiscalwatch import checker
+    from fiscalwatch.report import render, summary
+
+    limit = Decimal(str(threshold if threshold is not None else _settings(config).low_completion_threshold))
+    if publication:
+        results = [checker.check_publication(paths, limit)]
     else:
-        typer.echo("\n\n".join(render(r) for r in results))
-    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+        results = [checker.check_file(path, limit) for path in paths]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
+    else:
+        click.echo("\n\n".join(render(r) for r in results) + "\n\n" + summary(results))
+    raise click.exceptions.Exit(0 if all(_readable(r) for r in results) else 1)
+
+
+def _readable(result: CheckResult) -> bool:
+    return result.to_dict()["status"] != "failed"
+
+
+def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
+    """Files as given; directories become the supported files in them (and below them with -r)."""
+    files = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in (path.rglob("*") if recursive else path.iterdir())
+                       if p.is_file() and p.suffix.lower().lstrip(".") in CHECKED_EXTENSIONS)
+        if not found:
+            click.echo(f"目录中没有可核查的文件：{path}" + ("" if recursive else "（-r 可包括子目录）"), err=True)
+        files += found
+    if not files:
+        raise click.exceptions.Exit(2)
+    return files
 
 
 @app.command()
-def watch(
-    config: ConfigOption = None,
-    once: bool = typer.Option(False, "--once", help="run one full cycle (crawl, process, alert) and exit"),
-    loglevel: LogLevel = "INFO",
-) -> None:
+@config_option
+@click.option("--once", is_flag=True, help="Run one full cycle (crawl, process, alert), print a summary and exit; "
+                                           "exit 1 if a source could not be crawled, a delivery failed or the "
+                                           "cycle timed out.")
+@loglevel_option
+def watch(config: Path | None, once: bool, loglevel: str) -> None:
     """Run the monitor: worker and scheduler in one process (embedded default)."""
+    from fiscalwatch.report import once_summary
     from workers.runner import BrokerUnavailable, run_once, run_worker
 
     settings = _bootstrap(config, loglevel)
@@ -65,33 +124,46 @@ def watch(
         run_worker(settings, beat=True, loglevel=loglevel)
         return
     try:
-        finished = run_once(settings, config)
+        report = run_once(settings, config, loglevel)
     except BrokerUnavailable as exc:
-        typer.echo(f"无法连接消息队列（broker_url）：{exc}", err=True)
-        raise typer.Exit(2) from exc
-    if not finished:
-        typer.echo(f"本轮监测在{settings.once_timeout:g}秒内未完成，未完成的任务已记录，下次运行时继续。", err=True)
-    raise typer.Exit(0 if finished else 1)
+        raise _exit(f"无法连接消息队列（broker_url）：{exc}", 2) from exc
+    click.echo(once_summary(report))
+    raise click.exceptions.Exit(0 if report.ok else 1)
 
 
 @app.command()
-def worker(
-    config: ConfigOption = None,
-    loglevel: LogLevel = "INFO",
-    queues: str = typer.Option("crawl,parse,alert", help="comma-separated queues, e.g. parse for a parsing-only worker"),
-) -> None:
+@config_option
+def status(config: Path | None) -> None:
+    """Sources with their last crawl and health, queue depths, documents by status, undelivered alerts."""
+    from fiscalwatch.report import status_text
+    from web.metrics import snapshot
+    from workers.runner import prepare
+
+    settings = _bootstrap(config, "WARNING")
+    prepare(settings)
+    click.echo(status_text(snapshot(settings)))
+
+
+@app.command()
+@config_option
+@loglevel_option
+@click.option("--queues", default="crawl,parse,alert", show_default=True, metavar="QUEUES",
+              help="Comma-separated queues, e.g. parse for a parsing-only worker.")
+def worker(config: Path | None, loglevel: str, queues: str) -> None:
     """Run a worker for the crawl, parse and alert queues (distributed role)."""
     from workers.app import QUEUES
     from workers.runner import run_worker
 
     chosen = tuple(name.strip() for name in queues.split(",") if name.strip())
     if not chosen or set(chosen) - set(QUEUES):
-        raise typer.BadParameter(f"queues must be among {', '.join(QUEUES)}", param_hint="--queues")
+        raise click.BadParameter(f"queues must be among {', '.join(QUEUES)}", param_hint="--queues")
     run_worker(_bootstrap(config, loglevel), beat=False, loglevel=loglevel, queues=chosen)
 
 
 @app.command()
-def beat(config: ConfigOption = None, loglevel: LogLevel = "INFO") -> None:
+@config_option
+@loglevel_option
+def beat(config: Path | None, loglevel: str) -> None:
     """Run the scheduler alone (distributed role; exactly one per deployment)."""
     from workers.runner import run_beat
 
@@ -99,25 +171,25 @@ def beat(config: ConfigOption = None, loglevel: LogLevel = "INFO") -> None:
 
 
 @app.command("migrate")
-def migrate_command(config: ConfigOption = None) -> None:
+@config_option
+def migrate_command(config: Path | None) -> None:
     """Create or upgrade the database schema."""
     from workers.runner import prepare
 
     prepare(_bootstrap(config))
-    typer.echo("数据库结构已是最新。")
-
+    click.echo("数据库结构已是最新。")
 
 
 # --- Dashboard and publication compliance (web/, compliance/) ---
 
 @app.command()
-def serve(
-    config: ConfigOption = None,
-    host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0 for every interface)"),
-    port: int = typer.Option(8000, help="port to listen on"),
-    loglevel: LogLevel = "INFO",
-) -> None:
-    """Serve the dashboard and its JSON API on the store the workers fill."""
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=int, default=8000, show_default=True, metavar="PORT", help="Port to listen on.")
+@loglevel_option
+def serve(config: Path | None, host: str, port: int, loglevel: str) -> None:
+    """Serve the dashboard, its JSON API, /metrics and /healthz on the store the workers fill."""
     import uvicorn
 
     from compliance import refresh_compliance
@@ -126,18 +198,24 @@ def serve(
 
     settings = _bootstrap(config, loglevel)
     prepare(settings)
-    typer.echo(refresh_compliance(settings).describe())
+    click.echo(refresh_compliance(settings).describe())
     uvicorn.run(create_app(settings), host=host, port=port, log_level=loglevel.lower())
 
 
-registry_app = typer.Typer(no_args_is_help=True, help="The registry of entities that must publish.")
-app.add_typer(registry_app, name="registry")
-KindOption = Annotated[str | None, typer.Option("--kind", help="budget/预算 or final/决算 (default: as parsed)")]
+@app.group("registry")
+def registry_app() -> None:
+    """The registry of entities that must publish."""
+
+
+kind_option = click.option("--kind", metavar="KIND", help="budget/预算 or final/决算 (default: as parsed).")
 
 
 @registry_app.command("import")
-def registry_import(file: Path = typer.Argument(..., help="CSV, XLSX or YAML"), config: ConfigOption = None) -> None:
-    """Import entities and expected publications (created or updated by name, never deleted)."""
+@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
+@config_option
+def registry_import(file: Path, config: Path | None) -> None:
+    """Import entities and expected publications from FILE (CSV, XLSX or YAML; example:
+    config/registry.example.csv). Entities are created or updated by name, never deleted."""
     from compliance import RegistryError, import_registry
     from store.db import session_scope
 
@@ -146,42 +224,40 @@ def registry_import(file: Path = typer.Argument(..., help="CSV, XLSX or YAML"), 
         with session_scope(settings.database_url) as session:
             result = import_registry(session, file)
     except (RegistryError, OSError) as exc:
-        typer.echo(f"导入失败，未做任何修改：{exc}", err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"新增单位{result.created}个，更新{result.updated}个，批复日期/年度{result.expectations}条。")
+        raise _exit(f"导入失败，未做任何修改：{exc}", 1) from exc
+    click.echo(f"新增单位{result.created}个，更新{result.updated}个，批复日期/年度{result.expectations}条。")
     _refresh(settings)
 
 
 @registry_app.command("assign")
-def registry_assign(
-    document: int = typer.Argument(..., help="document id (see the dashboard's 待匹配 page)"),
-    entity: str = typer.Argument(..., help="entity id, name or alias"),
-    year: int = typer.Argument(..., help="fiscal year"),
-    kind: KindOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Assign a document to an entity and fiscal year by hand; automatic matching leaves it alone afterwards."""
+@click.argument("document", type=int, metavar="DOCUMENT")
+@click.argument("entity", metavar="ENTITY")
+@click.argument("year", type=int, metavar="YEAR")
+@kind_option
+@config_option
+def registry_assign(document: int, entity: str, year: int, kind: str | None, config: Path | None) -> None:
+    """Assign DOCUMENT (an id from the dashboard's 待匹配 page) to ENTITY (id, name or alias) for fiscal YEAR
+    by hand; automatic matching leaves it alone afterwards."""
     from compliance import KINDS, assign_document, find_entity
     from store.db import session_scope
 
     settings = _prepared(config)
     kinds = {**{k: k for k in KINDS}, **{label: k for k, label in KINDS.items()}}
     if kind is not None and kind not in kinds:
-        typer.echo(f"类别应为 budget/预算 或 final/决算：{kind}", err=True)
-        raise typer.Exit(2)
+        raise _exit(f"类别应为 budget/预算 或 final/决算：{kind}", 2)
     try:
         with session_scope(settings.database_url) as session:
             target = find_entity(session, entity)
             assign_document(session, document, target.id, year, kinds.get(kind))
     except (LookupError, ValueError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"文件{document}已分配给{target.name}{year}年度。")
+        raise _exit(str(exc), 1) from exc
+    click.echo(f"文件{document}已分配给{target.name}{year}年度。")
     _refresh(settings)
 
 
 @registry_app.command("refresh")
-def registry_refresh(config: ConfigOption = None) -> None:
+@config_option
+def registry_refresh(config: Path | None) -> None:
     """Recompute every standing now and queue overdue/late alerts (the scheduler does this periodically)."""
     _refresh(_prepared(config))
 
@@ -197,7 +273,8 @@ def _prepared(config: Path | None) -> Settings:
 def _refresh(settings: Settings) -> None:
     from compliance import refresh_compliance
 
-    typer.echo(refresh_compliance(settings).describe())
+    click.echo(refresh_compliance(settings).describe())
+
 
 if __name__ == "__main__":
     app()

@@ -54,6 +54,7 @@ class AlertRoute(BaseModel):
     min_severity: Severity = "info"
     regions: list[str] | None = None
     sources: list[str] | None = None
+    digest: bool = False  # one message per source and crawl run instead of one per document
 
 
 class Settings(BaseSettings):
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     tick_seconds: float = 30.0  # how often the scheduler looks for due sources and stranded work
     crawl_jitter: float = 0.1  # each source's next crawl is spread by up to this share of its interval
     crawl_failure_alert: int = 3  # consecutive failed crawls before operators are alerted
+    # A failed crawl is retried after crawl_retry_delay, doubling per failure up to crawl_retry_max_delay (and
+    # never later than the source's interval): with the defaults the third failure, and its alert, come ~15 min in.
+    crawl_retry_delay: timedelta = timedelta(minutes=5)
+    crawl_retry_max_delay: timedelta = timedelta(hours=1)
     parse_time_limit: int = 900  # seconds; above OCR's own 600 s budget, then the file is recorded as failed
     parse_lease_seconds: int = 1200  # a crashed parse is retried after this; keep above parse_time_limit
     max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed
@@ -88,6 +93,8 @@ class Settings(BaseSettings):
     once_timeout: float = 3600.0  # `watch --once` gives up after this many seconds
     compliance_refresh_seconds: float = 900.0  # how often publication standings are recomputed
     sentry_dsn: str | None = Field(default=None, validation_alias="SENTRY_DSN")
+
+    _parse_retry = field_validator("crawl_retry_delay", "crawl_retry_max_delay", mode="before")(parse_duration)
 
     # --- Publication compliance and the dashboard (compliance/, web/) ---
     registry_file: Path | None = None  # entities and expected publications (CSV, XLSX or YAML), imported on refresh

@@ -5,12 +5,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from webhook import WebhookReceiver
 
-from alerts.compose import Message
+from alerts.compose import DocumentInfo, Message, compose_document_alert
 from alerts.deliver import DeliveryResult, deliver, validate_url
+from validators.core import Finding
 
 MESSAGE = Message(
     title="濮阳市教育局2023年度决算：错误1项",
@@ -125,3 +128,34 @@ def test_channel_urls_are_accepted_offline(url):
 ])
 def test_unusable_urls_are_explained(url, complaint):
     assert complaint.lower() in validate_url(url).lower()
+
+
+@pytest.mark.parametrize(("severity", "notify_type"), [("error", "failure"), ("warning", "warning"), ("info", "info")])
+def test_the_notify_type_follows_severity(hooks, severity, notify_type):
+    assert deliver(hooks.url_for("/ngo"), replace(MESSAGE, severity=severity)).ok
+
+    [received] = hooks.wait_for(1, path="/ngo")
+    assert received.type == notify_type
+    assert received.body["alert"]["severity"] == severity
+
+
+def test_a_json_webhook_gets_the_text_and_a_field_per_finding(hooks):
+    info = DocumentInfo(title="濮阳市教育局2023年度部门决算", url="https://czj.puyang.gov.cn/t1.pdf", source_id="puyang",
+                        source_name="濮阳市财政局", region="河南省/濮阳市", entity="濮阳市教育局", year=2023,
+                        kind="final", published=date(2024, 9, 30), sha256="0" * 64)
+    findings = [Finding("C-NARRATIVE", "low_completion", "warning", "完成率11.38%，低于30%。", 21,
+                        evidence={"budget": "794.50", "actual": "90.40", "rate": "11.38"}),
+                Finding("R-SUM", "reconciliation", "error", "合计不符。", 3, "收入支出决算总表",
+                        {"printed": "120", "computed": "118"})]
+    message = compose_document_alert(info, findings, top_n=5, style="json")
+
+    assert deliver(hooks.url_for("/ngo"), message).ok
+
+    [received] = hooks.wait_for(1, path="/ngo")
+    assert received.message == compose_document_alert(info, findings, top_n=5, style="text").body
+    alert = received.body["alert"]
+    assert (alert["category"], alert["severity"], alert["source_id"]) == ("reconciliation", "error", "puyang")
+    assert [(f["category"], f["severity"], f["page"], f["figures"]) for f in alert["findings"]] == [
+        ("low_completion", "warning", 21, {"budget": "794.50", "actual": "90.40", "rate": "11.38"}),
+        ("reconciliation", "error", 3, {"printed": "120", "computed": "118"})]
+    assert alert["document"]["entity"] == "濮阳市教育局" and alert["counts"] == {"error": 1, "warning": 1, "info": 0}

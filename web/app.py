@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fiscalwatch.settings import Settings
-from web import api, pages
+from web import api, metrics, pages
 from web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -33,8 +33,28 @@ def create_app(settings: Settings, today: date | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_api_route("/metrics", _metrics, include_in_schema=False)
+    app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.add_exception_handler(HTTPException, _http_error)
     return app
+
+
+def _metrics(request: Request) -> Response:
+    """Prometheus: crawl runs, documents and files by status, parse seconds, queue depth, alert deliveries."""
+    content, media_type = metrics.exposition(metrics.snapshot(request.app.state.settings))
+    return Response(content, media_type=media_type)
+
+
+def _healthz(request: Request) -> JSONResponse:
+    """200 when the store and the broker answer (503 otherwise); failing sources are listed, not fatal."""
+    try:
+        shot = metrics.snapshot(request.app.state.settings)
+    except Exception as exc:  # the store does not answer
+        return JSONResponse(status_code=503, content={"status": "down", "error": type(exc).__name__})
+    return JSONResponse(status_code=200 if shot.healthy else 503, content={
+        "status": "ok" if shot.healthy else "degraded", "broker": shot.queues is not None, "queues": shot.queues,
+        "failing_sources": [s.id for s in shot.failing_sources],
+        "undelivered_alerts": len(shot.undelivered)})
 
 
 async def _http_error(request: Request, error: HTTPException):

@@ -3,14 +3,17 @@ only the broker URL differs (SQLite-backed kombu transport vs Redis)."""
 
 from __future__ import annotations
 
+import logging
 import os
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 from kombu import Exchange, Queue
 
+from fiscalwatch.report import BEIJING
 from fiscalwatch.settings import Settings, broker_url_for, load_settings
 from store.db import forget_inherited_connections
 
@@ -24,6 +27,31 @@ _settings: Settings | None = None
 @worker_process_init.connect
 def _after_fork(**_) -> None:
     forget_inherited_connections()
+
+
+class BeijingTime(logging.Formatter):
+    """Console times in one stated zone: 2026-12-02 08:15:03（北京时间）."""
+
+    def formatTime(self, record, datefmt=None) -> str:
+        return datetime.fromtimestamp(record.created, BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+
+
+def setup_console(loglevel: str = "INFO") -> None:
+    """The console: our readable lines at INFO; Celery's and kombu's own chatter only at DEBUG."""
+    level = logging.getLevelName(loglevel.upper())
+    handler = logging.StreamHandler()
+    handler.setFormatter(BeijingTime("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in ("celery", "kombu", "amqp", "alembic"):
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+
+
+@setup_logging.connect
+def _keep_our_console(loglevel=None, **_) -> None:
+    """Celery configures no logging of its own once a receiver handles this signal."""
+    setup_console(logging.getLevelName(loglevel) if isinstance(loglevel, int) else (loglevel or "INFO"))
 
 
 def configure(settings: Settings) -> Celery:
@@ -81,6 +109,18 @@ def bootstrap(config_path: Path | None = None) -> Settings:
     configure(_settings)
     init_sentry(_settings)
     return _settings
+
+
+def queue_depths() -> dict[str, int] | None:
+    """Messages waiting per queue, or None when the broker cannot be reached."""
+    try:
+        with app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1)
+            channel = connection.default_channel
+            return {name: channel.queue_declare(queue=name, passive=True).message_count for name in QUEUES}
+    except Exception as exc:  # unreachable broker, or a queue never declared
+        logging.getLogger(__name__).warning("queue depths unavailable: %s", exc)
+        return None
 
 
 def current_settings() -> Settings:

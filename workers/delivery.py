@@ -1,17 +1,25 @@
 """Stage 6, alert: send one outbox row through its channel. Rows are claimed one at a time, so a slow or
-failing channel only delays its own rows; failures are retried with exponential backoff, then given up."""
+failing channel only delays its own rows; failures are retried with exponential backoff, then given up.
+Digest routes get one message per source and crawl run, queued once that run's work is all done."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from alerts import Message, deliver
-from fiscalwatch.settings import Settings
+from alerts.channels import channel_style
+from alerts.compose import compose_digest
+from alerts.routing import covers, findings_for_route
+from fiscalwatch.settings import AlertRoute, Settings
 from store.db import session_scope
-from store.models import Alert
+from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
+from store.outbox import enqueue
+from validators.core import Finding
+from workers.documents import document_info
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +59,59 @@ def run_delivery(settings: Settings, alert_id: int) -> bool | None:
             alert.next_attempt_at = datetime.now(timezone.utc) + min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
             log.warning("alert %s attempt %d failed, retrying: %s", alert_id, attempts, result.error)
         return False
+
+
+def queue_digests(settings: Settings) -> int:
+    """For every digest route, the digest of each source's latest successful crawl run once everything it
+    found is downloaded and processed; returns how many were queued."""
+    routes = [route for route in settings.alerts if route.digest]
+    if not routes:
+        return 0
+    queued = 0
+    with session_scope(settings.database_url) as session:
+        latest = select(func.max(CrawlRun.id)).where(CrawlRun.status == "ok").group_by(CrawlRun.source_id)
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(latest.scalar_subquery()))):
+            wanting = [r for r in routes if session.scalar(select(Alert.id).where(
+                Alert.key == f"digest|{run.source_id}|{run.id}|{r.url}")) is None]
+            if wanting and not _outstanding(session, run.source_id):
+                queued += _queue_digest(session, settings, run, wanting)
+    return queued
+
+
+def _outstanding(session: Session, source_id: str) -> bool:
+    fetching = select(DocumentUrl.url).where(DocumentUrl.source_id == source_id, DocumentUrl.fetch_status == "queued")
+    parsing = select(Blob.sha256).join(Document, Document.current_sha256 == Blob.sha256).where(
+        Document.source_id == source_id, Blob.status.in_(("pending", "processing")))
+    return session.scalar(fetching.limit(1)) is not None or session.scalar(parsing.limit(1)) is not None
+
+
+def _queue_digest(session: Session, settings: Settings, run: CrawlRun, routes: list[AlertRoute]) -> int:
+    source = session.get(Source, run.source_id)
+    since = run.started_at
+    changed = list(session.scalars(select(Document).join(Version, Version.document_id == Document.id).where(
+        Document.source_id == source.id, Version.seen_at >= since).distinct()))
+    replaced = sum(len(d.versions) > 1 for d in changed)
+    withdrawn = session.scalar(select(func.count()).select_from(Document).where(
+        Document.source_id == source.id, Document.withdrawn_at >= since))
+    documents = [(document_info(session, settings, d), _findings(session, d)) for d in changed]
+    queued = 0
+    for route in routes:
+        if not covers(route, source.region, source.id):
+            continue
+        subscribed = [(info, kept) for info, findings in documents if (kept := findings_for_route(findings, route))]
+        wants_events = route.categories is None or "document" in route.categories
+        events = (replaced, withdrawn) if wants_events else (0, 0)
+        if not subscribed and not any(events):
+            continue
+        message = compose_digest(source.name, source.id, source.region, subscribed, settings.alert_top_findings,
+                                 channel_style(route.url), *events)
+        queued += enqueue(session, f"digest|{source.id}|{run.id}", route, message) is not None
+    return queued
+
+
+def _findings(session: Session, document: Document) -> list[Finding]:
+    blob = session.get(Blob, document.current_sha256) if document.current_sha256 else None
+    if blob is None or blob.status != "ok":
+        return []
+    return [Finding(rule=f.rule, category=f.category, severity=f.severity, message=f.message, page=f.page,
+                    table=f.table_title, evidence=f.evidence) for f in blob.findings]

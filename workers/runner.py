@@ -10,17 +10,21 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kombu.exceptions import OperationalError
 from sqlalchemy import func, select
 
+from compliance import refresh_compliance
+from fiscalwatch.report import crawl_reason
 from fiscalwatch.settings import Settings
 from store.db import migrate, session_scope
-from store.models import Alert, Blob, CrawlRun, DocumentUrl
+from store.models import Alert, Blob, CrawlRun, DocumentUrl, Source
 from workers.app import CONFIG_ENV, QUEUES, app
-from compliance import refresh_compliance
+from workers.delivery import queue_digests
 from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
 from workers.sources import sync_sources
 
@@ -52,18 +56,20 @@ def check_broker() -> None:
 
 def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES) -> None:
     prepare(settings)
-    argv = ["worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
+    quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]  # Celery's banner only when debugging
+    argv = [*quiet, "worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
             f"--hostname=fiscalwatch-{os.getpid()}@%h"]
     if beat:
         argv.append("--beat")
         send("tick")  # crawl due sources now, not one tick interval after start
-    app.worker_main(argv)
+    app.start(argv)
 
 
 def run_beat(settings: Settings, loglevel: str = "INFO") -> None:
     prepare(settings)
     send("tick")
-    app.start(["beat", f"--loglevel={loglevel}"])
+    quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]
+    app.start([*quiet, "beat", f"--loglevel={loglevel}"])
 
 
 def outstanding(settings: Settings, cycle: str) -> int:
@@ -81,28 +87,86 @@ def outstanding(settings: Settings, cycle: str) -> int:
         return sum(session.scalar(query) for query in counts)
 
 
-def run_once(settings: Settings, config_path: Path | None) -> bool:
-    """Crawl every source, process everything found, send the alerts, exit; False on timeout."""
+@dataclass
+class SourceResult:
+    id: str
+    name: str
+    ok: bool
+    reason: str | None  # why the crawl failed, in Chinese
+    pages: int
+    documents: int
+    new: int
+
+
+@dataclass
+class OnceReport:
+    """What one `watch --once` cycle did; ``ok`` is what its exit status says."""
+
+    finished: bool = False
+    sources: list[SourceResult] = field(default_factory=list)
+    processed: Counter = field(default_factory=Counter)  # blob status → files processed in this cycle
+    alerts_sent: int = 0
+    alerts_failed: list[str] = field(default_factory=list)  # "title：error" of deliveries that failed
+
+    @property
+    def ok(self) -> bool:
+        return self.finished and all(s.ok for s in self.sources) and not self.alerts_failed
+
+
+def run_once(settings: Settings, config_path: Path | None, loglevel: str = "WARNING") -> OnceReport:
+    """Crawl every source, process everything found, send the alerts, exit; the report says what happened."""
     prepare(settings)
     check_broker()
     env = dict(os.environ)
     if config_path is not None:
         env[CONFIG_ENV] = str(config_path.resolve())
-    worker = subprocess.Popen([sys.executable, "-m", "fiscalwatch.cli", "worker", "--loglevel=WARNING"],
-                              env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    started = datetime.now(timezone.utc)
+    attempts_before = _undelivered_attempts(settings)
+    # The worker's lines go to stderr (logging); its stdout only has Celery's shutdown notices.
+    worker = subprocess.Popen([sys.executable, "-m", "fiscalwatch.cli", "worker", f"--loglevel={loglevel}"],
+                              env=env, stdout=subprocess.DEVNULL, start_new_session=True,
+                              preexec_fn=_die_with_parent)
+    report = OnceReport()
     try:
         cycle = uuid.uuid4().hex
         recover(settings, stale=timedelta(0))  # leftovers of an interrupted earlier run
         start_crawls(settings, [source.id for source in settings.sources], cycle)
         deadline = time.monotonic() + settings.once_timeout
-        if not _settle(settings, cycle, worker, deadline):
-            return False
-        # Standings use what this cycle found; their overdue/late alerts go out in the same run.
-        refresh_compliance(settings)
-        dispatch_due_alerts(settings)
-        return _settle(settings, cycle, worker, deadline)
+        if _settle(settings, cycle, worker, deadline):
+            # Standings use what this cycle found; their overdue/late alerts and digests go out in the same run.
+            refresh_compliance(settings)
+            queue_digests(settings)
+            dispatch_due_alerts(settings)
+            report.finished = _settle(settings, cycle, worker, deadline)
     finally:
         _stop(worker)
+    _fill(report, settings, cycle, started, attempts_before)
+    return report
+
+
+def _undelivered_attempts(settings: Settings) -> dict[int, int]:
+    with session_scope(settings.database_url) as session:
+        return dict(session.execute(select(Alert.id, Alert.attempts).where(Alert.status != "sent")).all())
+
+
+def _fill(report: OnceReport, settings: Settings, cycle: str, started: datetime, attempts_before: dict[int, int]) -> None:
+    with session_scope(settings.database_url) as session:
+        for run, source in session.execute(select(CrawlRun, Source).join(Source, CrawlRun.source_id == Source.id)
+                                           .where(CrawlRun.cycle == cycle).order_by(CrawlRun.id)):
+            ok = run.status == "ok"
+            report.sources.append(SourceResult(
+                source.id, source.name, ok, None if ok else (crawl_reason(run) if run.errors else _unfinished(run)),
+                run.pages_fetched, run.documents_found, run.new_documents))
+        report.processed = Counter(dict(session.execute(select(Blob.status, func.count()).where(
+            Blob.processed_at >= started).group_by(Blob.status)).all()))
+        report.alerts_sent = session.scalar(select(func.count()).select_from(Alert).where(Alert.sent_at >= started))
+        for alert in session.scalars(select(Alert).where(Alert.status != "sent", Alert.attempts > 0)):
+            if alert.attempts > attempts_before.get(alert.id, 0):
+                report.alerts_failed.append(f"{alert.title}：{alert.last_error or '未知错误'}")
+
+
+def _unfinished(run: CrawlRun) -> str:
+    return {"queued": "本轮未开始（超时）", "running": "本轮未完成（超时）"}.get(run.status, f"状态为{run.status}")
 
 
 def _settle(settings: Settings, cycle: str, worker: subprocess.Popen, deadline: float) -> bool:

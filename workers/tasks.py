@@ -1,18 +1,23 @@
 """Celery tasks: thin wrappers that run one stage each and queue the next. Every task is idempotent
-(keyed by crawl run, URL, content hash or alert row), so a retry or a redelivery repeats nothing."""
+(keyed by crawl run, URL, content hash or alert row), so a retry or a redelivery repeats nothing.
+Each stage logs one readable Chinese line (at INFO) from what it recorded in the store."""
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timezone
 
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from compliance import refresh_compliance
+from fiscalwatch import report
 from store.db import session_scope
+from store.models import Blob, CrawlRun, DocumentUrl, Source
 from workers.app import app, current_settings
 from workers.crawl import record_crawl_error, run_crawl
-from workers.delivery import run_delivery
+from workers.delivery import queue_digests, run_delivery
 from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
 from workers.fetching import record_fetch_error, run_fetch
 from workers.processing import record_failure, run_process
@@ -42,7 +47,9 @@ def crawl_source(run_id: int) -> None:
     settings = current_settings()
     outcome = _recorded(lambda: run_crawl(settings, run_id), lambda error: record_crawl_error(
         settings, run_id, f"抓取程序内部错误（{error}）"), f"crawl run {run_id}")
-    for url in outcome.to_fetch if outcome else []:
+    to_fetch = outcome.to_fetch if outcome else []
+    _tell_crawl(settings, run_id, len(to_fetch))
+    for url in to_fetch:
         send("fetch_document", url)
     dispatch_due_alerts(settings)
 
@@ -52,6 +59,7 @@ def fetch_document(url: str) -> None:
     settings = current_settings()
     sha256 = _recorded(lambda: run_fetch(settings, url), lambda error: record_fetch_error(
         settings, url, f"下载程序内部错误（{error}）"), f"fetching {url}")
+    _tell_fetch(settings, url)
     if sha256 is not None:
         send("process_blob", sha256)
     dispatch_due_alerts(settings)
@@ -60,10 +68,12 @@ def fetch_document(url: str) -> None:
 @app.task(**_RESILIENT)
 def process_blob(sha256: str) -> None:
     settings = current_settings()
+    started, clock = datetime.now(timezone.utc), time.monotonic()
     try:
         run_process(settings, sha256)
     except SoftTimeLimitExceeded:
         record_failure(settings, sha256, "timeout", f"解析和校验超过时限（{settings.parse_time_limit}秒），已停止")
+    _tell_processed(settings, sha256, started, time.monotonic() - clock)
     dispatch_due_alerts(settings)
 
 
@@ -91,4 +101,42 @@ def tick() -> None:
         start_crawls(settings, due)
     recovered = recover(settings)
     if any(recovered.values()):
-        log.info("tick: %d due sources, re-sent %s", len(due), recovered)
+        log.debug("tick: %d due sources, re-sent %s", len(due), recovered)
+    if queue_digests(settings):
+        dispatch_due_alerts(settings)
+
+
+# --- console lines ----------------------------------------------------------------------------------
+
+def _tell_crawl(settings, run_id: int, to_fetch: int) -> None:
+    with session_scope(settings.database_url) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None or run.status in ("queued", "running"):
+            return  # a redelivered crawl of a run that another worker is doing
+        source = session.get(Source, run.source_id)
+        line = report.crawl_line(run, source, max(to_fetch - run.new_documents, 0))
+    (log.info if run.status == "ok" else log.warning)(line)
+
+
+def _tell_fetch(settings, url: str) -> None:
+    with session_scope(settings.database_url) as session:
+        row = session.get(DocumentUrl, url)
+        if row is None or row.fetched_at is None:
+            return
+        versions = row.document.versions if row.document else []
+        replaced = len(versions) > 1 and any(v.seen_at == row.fetched_at and v.superseded_at is None for v in versions)
+        line = report.fetch_line(row, replaced)
+        failed = row.fetch_status == "failed"
+    if line:
+        (log.warning if failed else log.info)(line)
+
+
+def _tell_processed(settings, sha256: str, started: datetime, seconds: float) -> None:
+    """The file's line; the parse time is kept with its report for /metrics."""
+    with session_scope(settings.database_url) as session:
+        blob = session.get(Blob, sha256)
+        if blob is None or blob.processed_at is None or blob.processed_at < started:
+            return  # not processed by this task (a redelivery, or someone else's lease)
+        blob.report = {**(blob.report or {}), "parse_seconds": round(seconds, 3)}
+        line = report.blob_line(blob)
+    (log.warning if blob.status == "failed" else log.info)(line)

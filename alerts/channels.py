@@ -1,0 +1,43 @@
+"""How each kind of channel shows an alert, and the JSON webhook's structured fields.
+
+Apprise's ``json://`` service posts ``{"version", "title", "message", "attachments", "type"}``; its
+payload extras add fields to that object. The outbox stores one text per alert, so for JSON webhooks
+that text is packed: the readable message and the fields, split again just before sending.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+Style = Literal["markdown", "text", "json"]
+
+_STYLES: dict[str, Style] = {
+    "dingtalk": "markdown", "wecombot": "markdown", "feishu": "markdown", "lark": "markdown",
+    "mailto": "text", "mailtos": "text",
+    "json": "json", "jsons": "json",
+}
+PACKED = "fiscalwatch-alert/1"
+
+
+def channel_style(url: str) -> Style:
+    """Markdown where the channel renders it (DingTalk, Feishu; WeCom shows it as written), plain text for
+    e-mail, text plus fields for JSON webhooks; Markdown for anything else (Apprise converts it)."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    return _STYLES.get(scheme, "markdown")
+
+
+def pack(text: str, fields: dict) -> str:
+    return json.dumps({"format": PACKED, "message": text, "alert": fields}, ensure_ascii=False)
+
+
+def unpack(body: str) -> tuple[str, dict]:
+    """The readable text and the fields of a stored body; a plain body has no fields of its own."""
+    if body.startswith("{"):
+        try:
+            packed = json.loads(body)
+        except ValueError:
+            packed = None
+        if isinstance(packed, dict) and packed.get("format") == PACKED:
+            return packed["message"], packed["alert"]
+    return body, {}
