@@ -1,11 +1,23 @@
 """Document discovery on one disclosure source, with no per-site code.
 
-The source URL is a list page. List pages (up to ``source.max_pages``, see
-``crawlers.pagination``) yield content entries: links with a date nearby or in their URL,
-outside the site chrome (header, navigation, breadcrumbs, footer). An entry pointing to a
-file is a document; any other entry is a detail page, fetched one level down, whose
-attachments are documents. A detail page without attachments whose body holds budget
-figures (a data table, or 预算/决算 with 万元) is itself an ``inline_html`` document.
+The source URL is normally a list page. List pages (up to ``source.max_pages``, see
+``crawlers.pagination``) yield content entries: links outside the site chrome (header,
+navigation, breadcrumbs, footer) with a date nearby or in their URL, or whose text names a
+publication (预算/决算/预决算/三公 and a year). Entries are grouped by the block that holds
+them (a list, a table); blocks without any disclosure entry are other columns and are
+ignored. An entry pointing to a file is a document; any other entry is a detail page,
+fetched one level down, whose attachments are documents. A detail page without attachments
+whose body holds budget figures (a data table, or 预算/决算 with 万元) is itself an
+``inline_html`` document. Attachments named as forms (申请表, 流程图, …) are never documents.
+
+The source page itself is judged first (``_analyse_source``):
+- a JavaScript cookie challenge, a script-only body or a frame shell is refused;
+- a meta-refresh stub is followed to its target;
+- a page titled as a publication (a detail page, or an index of the units' own
+  disclosure pages) yields its attachments and the links in its main content block;
+- otherwise it must be a list whose entries are mostly disclosures (a homepage or
+  another column has a few budget links among many others, and is refused).
+A refused source yields no documents and one error on the source URL saying why in Chinese.
 ``source.selectors`` replace the heuristics where given.
 
 Page cache (conditional GET)
@@ -28,13 +40,13 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
 
 from crawlers.http import Fetcher, FetchResult
 from crawlers.pagination import page_urls
@@ -48,6 +60,7 @@ _DATE_RE = re.compile(_DATE)
 _LABELLED_DATE = re.compile(f"({'|'.join(DATE_LABELS)})\\s*[:：]?\\s*{_DATE}")
 _URL_DATES = (re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_"), re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"))
 _EXT_IN_TEXT = re.compile(rf"\.({'|'.join(ATTACHMENT_EXTS)})\s*(?:[(（][^)）]*[)）])?$", re.I)
+_QUOTED_FILE = re.compile(rf"""["']([^"'\s]+\.(?:{'|'.join(ATTACHMENT_EXTS)})(?:\?[^"'\s]*)?)["']""", re.I)
 _NUMBER = re.compile(r"^[-−]?[\d,]+(?:\.\d+)?%?$")
 _PAGE_EXTS = ("htm", "html", "shtml")
 _CHROME_TAGS = ("nav", "script", "style", "noscript", "template")
@@ -55,8 +68,18 @@ _CHROME_WORDS = {"nav", "navbar", "navigation", "menu", "header", "footer", "bre
                  "copyright", "sitemap", "topbar"}
 _CHROME_NAMES = {"head", "top", "bottom", "foot", "position", "location", "weizhi", "dqwz"}
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:")
+# What a budget or final-account disclosure is called, in link text or in its URL path; audit reports on
+# 预算执行, and the forms and guides of 依申请公开, are not disclosures.
+_DISCLOSURE_WORDS = re.compile(r"预算|决算|三公[”\"]?经费")
+_DISCLOSURE_PATH = re.compile(r"/(?:czyjs|yjsgk|ysjs|bmjs|bmys|dwys|dwjs|sgjf)(?:[/_.]|$)", re.I)
+_NOT_DISCLOSURE = re.compile(r"预算执行|审计(?:工作)?报告|审计结果|审计查出|申请表|申请书|流程图|告知书|登记表|办事指南|公开指南")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";\s]+)", re.I)
+MIN_DISCLOSURE_SHARE = 0.5  # of a list page's entries
+MAX_REFRESH_HOPS = 3
+CHALLENGE_MAX_TEXT = 50  # characters of visible text on a challenge or script-only page
 
-Role = Literal["detail", "attachment", "inline_html", "page"]
+Role = Literal["detail", "attachment", "file", "inline_html", "page", "redirect", "refused"]
 
 
 @dataclass(frozen=True)
@@ -78,18 +101,30 @@ class Discovery:
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (url, error_code, Chinese message)
     list_links: int = 0  # distinct content links seen on list pages (for source health checks)
     unchanged_pages: int = 0  # pages answered with 304
+    entries: list[Link] = field(default_factory=list)  # those content links: detail pages and files
+
+    def source_error(self, source_url: str) -> tuple[str, str] | None:
+        """(error_code, Chinese message) of the first error on the source page itself, if any."""
+        return next(((code, message) for url, code, message in self.errors if url == source_url), None)
 
 
 @dataclass(frozen=True)
 class Link:
-    """One thing a page points to; the unit stored in the page cache."""
+    """One thing a page points to; the unit stored in the page cache.
 
-    role: Role  # detail page, file, the page itself as inline document, or another list page
+    Roles: ``detail`` (a detail page listed), ``attachment`` (a file listed), ``file`` (a file
+    attached to this page), ``inline_html`` (this page is itself a document), ``page`` (another
+    page of the list), ``redirect`` (this page only forwards to ``url``), ``refused`` (this page
+    is not a source of disclosures).
+    """
+
+    role: Role
     url: str
     title: str = ""
     published: date | None = None
     page_title: str = ""
     file_ext: str | None = None
+    code: str | None = None  # for "refused": the error code; the Chinese reason is in ``title``
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -141,39 +176,65 @@ class _Discoverer:
         self.documents: dict[str, FoundDocument] = {}
 
     def run(self) -> Discovery:
-        queue, queued = [self.source.url], {_page_key(self.source.url)}
+        list_url, links = self._source_links()
+        queue, queued = [], {_page_key(self.source.url), _page_key(list_url)}
         details: dict[str, tuple[Link, str]] = {}  # detail URL → (list entry, list URL)
-        content: set[str] = set()
-        for _ in range(self.source.max_pages):
-            if not queue:
-                break
-            list_url = queue.pop(0)
-            for link in self._links(list_url, self._analyse_list):
+        entries: dict[str, Link] = {}
+        for pages_read in range(self.source.max_pages):
+            if pages_read:
+                if not queue:
+                    break
+                list_url = queue.pop(0)
+                links = self._links(list_url, self._analyse_list) or []
+            for link in links:
                 if link.role == "page":
                     if _page_key(link.url) not in queued:
                         queued.add(_page_key(link.url))
                         queue.append(link.url)
                     continue
-                content.add(link.url)
+                if link.role == "refused":
+                    self.result.errors.append((link.url, link.code, link.title))
+                    continue
+                entries.setdefault(link.url, link)
                 if link.role == "detail":
                     details.setdefault(link.url, (link, list_url))
-                else:
-                    self._add(link, list_url, None, link)
+                else:  # a file listed, or a file of (or the text on) the source page itself
+                    self._add(link, list_url, None if link.role == "attachment" else list_url, link)
         for detail_url, (entry, list_url) in details.items():
-            for link in self._links(detail_url, self._analyse_detail):
+            for link in self._links(detail_url, self._analyse_detail) or []:
                 self._add(link, list_url, detail_url, entry)
         self.result.documents = list(self.documents.values())
-        self.result.list_links = len(content)
+        self.result.entries = list(entries.values())
+        self.result.list_links = len(entries)
         return self.result
 
-    def _links(self, url: str, analyse: Callable[[BeautifulSoup, FetchResult], list[Link]]) -> list[Link]:
-        """What the page at ``url`` links to, via a conditional GET and the page cache."""
+    def _source_links(self) -> tuple[str, list[Link]]:
+        """The source page's links, after following meta-refresh stubs; refusals become errors."""
+        url = self.source.url
+        for _ in range(MAX_REFRESH_HOPS + 1):
+            links = self._links(url, self._analyse_source)
+            if links is None:
+                if url != self.source.url:
+                    _, code, message = self.result.errors[-1]
+                    self.result.errors.append((self.source.url, "redirect_failed",
+                                               f"页面是跳转页（跳转到 {url}），跳转目标无法获取：{message}"))
+                return url, []
+            redirect = next((link.url for link in links if link.role == "redirect"), None)
+            if redirect is None:
+                if url != self.source.url:  # reasons belong to the source, which is what users configured
+                    links = [replace(link, url=self.source.url) if link.role == "refused" else link for link in links]
+                return url, links
+            url = redirect
+        return url, [Link("refused", self.source.url, "页面跳转次数过多，无法到达实际内容", code="too_many_redirects")]
+
+    def _links(self, url: str, analyse: Callable[[BeautifulSoup, FetchResult], list[Link]]) -> list[Link] | None:
+        """What the page at ``url`` links to, via a conditional GET and the page cache; None if it failed."""
         cached = self.cache.get(url) if self.cache is not None else None
         page = self.fetcher.fetch(url, etag=cached.etag if cached else None,
                                   last_modified=cached.last_modified if cached else None, accept_html=True)
         if not page.ok:
             self.result.errors.append((url, page.error_code, page.error))
-            return []
+            return None
         self.result.pages_fetched += 1
         if page.not_modified:
             self.result.unchanged_pages += 1
@@ -188,26 +249,80 @@ class _Discoverer:
             self.cache.put(url, CacheEntry(page.etag, page.last_modified, [link.to_dict() for link in links]))
         return links
 
-    def _analyse_list(self, soup: BeautifulSoup, page: FetchResult) -> list[Link]:
+    def _analyse_source(self, soup: BeautifulSoup, page: FetchResult) -> list[Link]:
+        """The source page: a list, a publication page, or a page that is no source of disclosures."""
+        if refresh := _refresh_target(soup, page.final_url):
+            return [Link("redirect", refresh)]
+        if refusal := _empty_shell(soup):
+            return [Link("refused", page.url, refusal[1], code=refusal[0])]
+        title = _declared_title(soup)
+        if _is_publication(title) and not self.selectors.list_links:
+            return self._analyse_publication(soup, page, title)
+        pages, blocks = self._list_entries(soup, page)
+        entries = [link for block in blocks for link in block]
+        disclosures = sum(_is_disclosure(link.title, link.url) for link in entries)
+        if entries and (self.selectors.list_links or disclosures >= MIN_DISCLOSURE_SHARE * len(entries)):
+            return pages + self._content_entries(blocks)
+        if not entries and soup.find("iframe", src=True):
+            return [Link("refused", page.url, "页面内容由内嵌框架（iframe）加载，页面本身没有预决算条目",
+                         code="frame_page")]
+        found = f"{len(entries)} 个条目中只有 {disclosures} 个是预决算" if entries else "没有预决算条目或附件"
+        return [Link("refused", page.url, f"页面不是预决算列表或详情页：“{title or page.url}”上{found}",
+                     code="not_a_disclosure_page")]
+
+    def _analyse_publication(self, soup: BeautifulSoup, page: FetchResult, title: str) -> list[Link]:
+        """A page titled as a publication: its attachments are its files; the other pages its main
+        content block links to (an index of the units' own disclosure pages) are list entries."""
         base = _base_url(soup, page.final_url)
         links = [Link("page", url) for url in page_urls(soup, base, self.selectors.next_page)]
+        files = self._analyse_detail(soup, page)
+        links += [replace(link, role="file") if link.role == "attachment" else link for link in files]
+        known = {link.url for link in links} | {page.url, page.final_url}
+        block = soup.select_one(self.selectors.content) if self.selectors.content else _content_block(soup)
+        for a in block.find_all("a") if block is not None else []:
+            url = _href(a, base)
+            if url and url not in known and not _file_ext(url, _link_title(a)) and _link_title(a):
+                known.add(url)
+                links.append(Link("detail", url, _link_title(a), _entry_date(a) or _date_from_url(url)))
+        if not any(link.role != "page" for link in links):
+            return [Link("refused", page.url, f"页面“{title}”是预决算页面，但上面没有附件、链接或预决算数据",
+                         code="no_documents")]
+        return links
+
+    def _analyse_list(self, soup: BeautifulSoup, page: FetchResult) -> list[Link]:
+        pages, blocks = self._list_entries(soup, page)
+        return pages + self._content_entries(blocks)
+
+    def _list_entries(self, soup: BeautifulSoup, page: FetchResult) -> tuple[list[Link], list[list[Link]]]:
+        """The list's other pages, and its entries grouped by the block (list, table) holding them."""
+        base = _base_url(soup, page.final_url)
+        pages = [Link("page", url) for url in page_urls(soup, base, self.selectors.next_page)]
         _strip_chrome(soup)
         anchors = soup.select(self.selectors.list_links) if self.selectors.list_links else soup.find_all("a")
         seen = {page.url, page.final_url}
+        blocks: dict[int, list[Link]] = {}
         for a in anchors:
-            url = _resolve(a.get("href"), base)
+            url = _href(a, base)
             if url is None or url in seen:
                 continue
             title, published = _link_title(a), _entry_date(a) or _date_from_url(url)
             if ext := _file_ext(url, title):
-                links.append(Link("attachment", url, title, published, file_ext=ext))
-            elif (_same_site(url, self.source.url) or _same_site(url, page.final_url)) and (
-                    published or self.selectors.list_links):
-                links.append(Link("detail", url, title, published))
+                if _NOT_DISCLOSURE.search(title):
+                    continue
+                link = Link("attachment", url, title, published, file_ext=ext)
+            elif self.selectors.list_links or published or _is_publication(title):
+                link = Link("detail", url, title, published)
             else:
                 continue  # the same URL may still come with a date in a later link
             seen.add(url)
-        return links
+            blocks.setdefault(id(_item(a).parent), []).append(link)
+        # Undated publication titles make a list only together: one alone is a teaser on a homepage.
+        return pages, [block for block in blocks.values() if len(block) > 1 or block[0].published or block[0].file_ext]
+
+    def _content_entries(self, blocks: list[list[Link]]) -> list[Link]:
+        """The disclosure entries: other entries of a list (资产处置公示, notices) are not followed."""
+        return [link for block in blocks for link in block
+                if self.selectors.list_links or _is_disclosure(link.title, link.url)]
 
     def _analyse_detail(self, soup: BeautifulSoup, page: FetchResult) -> list[Link]:
         base = _base_url(soup, page.final_url)
@@ -217,10 +332,10 @@ class _Discoverer:
         anchors = soup.select(self.selectors.attachments) if self.selectors.attachments else soup.find_all("a")
         links: dict[str, Link] = {}
         for a in anchors:
-            url = _resolve(a.get("href"), base)
+            url = _href(a, base)
             text = _link_title(a)
             ext = _file_ext(url, text) if url else None
-            if url and (ext or self.selectors.attachments) and url not in links:
+            if url and (ext or self.selectors.attachments) and url not in links and not _NOT_DISCLOSURE.search(text):
                 links[url] = Link("attachment", url, text or title, published, title, ext)
         if links:
             return list(links.values())
@@ -250,6 +365,63 @@ def _normalize(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _href(a: Tag, base: str) -> str | None:
+    """Where a link leads: its href, else a file path quoted in its script (``onclick=
+    "downloadFj('name.pdf', './W0200….pdf')"``, ``href="javascript:…"``), a path before a bare name."""
+    if url := _resolve(a.get("href"), base):
+        return url
+    quoted = _QUOTED_FILE.findall(" ".join((a.get("onclick") or "", a.get("href") or "")))
+    return _resolve(max(quoted, key=lambda path: "/" in path), base) if quoted else None
+
+
+def _is_disclosure(title: str, url: str) -> bool:
+    """Link text or URL path of a budget / final-account disclosure (not an audit report or a form)."""
+    return bool((_DISCLOSURE_WORDS.search(title) or _DISCLOSURE_PATH.search(urlsplit(url).path))
+                and not _NOT_DISCLOSURE.search(title))
+
+
+def _is_publication(title: str) -> bool:
+    """The title of one publication (某局2026年部门预算), not of a column (部门预决算)."""
+    return _is_disclosure(title, "") and bool(_YEAR.search(title))
+
+
+def _refresh_target(soup: BeautifulSoup, page_url: str) -> str | None:
+    """Target of a <meta http-equiv="refresh"> on a page with (almost) no text of its own."""
+    meta = soup.find("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)})
+    match = _REFRESH_URL.search(meta.get("content") or "") if meta else None
+    if not match or len(_visible_text(soup)) > CHALLENGE_MAX_TEXT:
+        return None
+    target = _resolve(match.group(1), page_url)
+    return target if target != page_url else None
+
+
+def _empty_shell(soup: BeautifulSoup) -> tuple[str, str] | None:
+    """(code, Chinese reason) for a page without content of its own: a JavaScript cookie
+    challenge (sets a cookie, then reloads) or a body that only scripts fill."""
+    scripts = " ".join(script.get_text() for script in soup.find_all("script"))
+    if len(_visible_text(soup)) > CHALLENGE_MAX_TEXT or not scripts.strip() or soup.find("iframe", src=True):
+        return None
+    if "cookie" in scripts and "location" in scripts:
+        return "anti_bot", "页面为反爬虫验证页（脚本设置 Cookie 后刷新），没有正文，无法自动抓取"
+    return "script_only", "页面没有正文，内容全部由脚本生成，无法自动抓取"
+
+
+def _visible_text(soup: BeautifulSoup) -> str:
+    return "".join(s for s in soup.find_all(string=True)
+                   if s.parent.name not in ("script", "style", "noscript", "title", "[document]", "html", "head")
+                   and not isinstance(s, Comment)).strip()
+
+
+def _content_block(soup: BeautifulSoup) -> Tag | None:
+    """The article body: the element holding the most paragraphs of its own."""
+    best, most = None, 0
+    for tag in soup.find_all(("div", "td", "article", "section", "main")):
+        paragraphs = sum(isinstance(child, Tag) and child.name == "p" for child in tag.children)
+        if paragraphs > most:
+            best, most = tag, paragraphs
+    return best
+
+
 def _resolve(href: str | None, base: str) -> str | None:
     """Absolute http(s) URL of a link, without fragment; None for scripts, mail, anchors."""
     href = (href or "").strip()
@@ -268,14 +440,6 @@ def _page_key(url: str) -> str:
     """Identity of a list page: ``dir/`` and ``dir/index.html`` are the same page."""
     url = urldefrag(url).url
     return url if "?" in url else re.sub(r"/index\.\w+$", "/", url)
-
-
-def _same_site(url: str, site_url: str) -> bool:
-    """The site's host (``www.`` ignored) or one of its subdomains; never a parent domain such
-    as www.gov.cn for a *.gov.cn site."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    site = (urlsplit(site_url).hostname or "").removeprefix("www.")
-    return bool(site) and (host == site or host.endswith("." + site))
 
 
 def _strip_chrome(soup: BeautifulSoup) -> None:
@@ -314,6 +478,12 @@ def _page_title(soup: BeautifulSoup) -> str:
                   soup.h1.get_text() if soup.h1 else None,
                   soup.title.get_text() if soup.title else None)
     return next((text for text in map(_normalize, candidates) if text), "")
+
+
+def _declared_title(soup: BeautifulSoup) -> str:
+    """What the page says it is: the TRS ArticleTitle meta, else <title> (not a headline in the body)."""
+    meta = soup.find("meta", attrs={"name": "ArticleTitle"})
+    return _normalize(meta.get("content") if meta else None) or _normalize(soup.title.get_text() if soup.title else "")
 
 
 def _suffix(name: str) -> str:
@@ -367,15 +537,20 @@ def _date_from_url(url: str) -> date | None:
     return None
 
 
-def _entry_date(a: Tag) -> date | None:
-    """Date next to a list link: in the largest element holding only this link (a <li>, a
-    table row), else in the text that follows it up to the next link; text outside the
-    link is preferred to the link text itself."""
+def _item(a: Tag) -> Tag:
+    """The largest element holding only this link (a <li>, a table row); its parent is the block."""
     href = a.get("href")
     node: Tag = a
     while node.parent is not None and node.parent.name not in ("body", "[document]") \
             and all(other.get("href") == href for other in node.parent.find_all("a", href=True)):
         node = node.parent
+    return node
+
+
+def _entry_date(a: Tag) -> date | None:
+    """Date next to a list link: in its item (``_item``), else in the text that follows it up
+    to the next link; text outside the link is preferred to the link text itself."""
+    node = _item(a)
     outside = [s for s in node.find_all(string=True) if not any(parent is a for parent in s.parents)]
     for sibling in node.next_siblings:
         if isinstance(sibling, Tag) and (sibling.name == "a" or sibling.find("a")):

@@ -41,18 +41,19 @@ def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
         source_id = run.source_id
     config = source_config(settings, source_id)
     if config is None:
-        return _finish(settings, run_id, Discovery(errors=[("", "unknown_source", "配置中已没有该数据源")]),
-                       healthy=False)
+        message = "配置中已没有该数据源"
+        return _finish(settings, run_id, Discovery(errors=[("", "unknown_source", message)]), failure=message)
     discovery = discover(config, fetcher_for(settings), StorePageCache(settings.database_url))
-    list_failed = any(url == config.url for url, _, _ in discovery.errors)
-    return _finish(settings, run_id, discovery, healthy=not list_failed)
+    # The source page failed, or is no source of disclosures (a homepage, a challenge): its error says why.
+    source_error = discovery.source_error(config.url)
+    return _finish(settings, run_id, discovery, failure=source_error[1] if source_error else None)
 
 
 def record_crawl_error(settings: Settings, run_id: int, message: str) -> None:
-    _finish(settings, run_id, Discovery(errors=[("", "internal_error", message)]), healthy=False)
+    _finish(settings, run_id, Discovery(errors=[("", "internal_error", message)]), failure=message)
 
 
-def _finish(settings: Settings, run_id: int, discovery: Discovery, healthy: bool) -> CrawlOutcome:
+def _finish(settings: Settings, run_id: int, discovery: Discovery, failure: str | None) -> CrawlOutcome:
     now = datetime.now(timezone.utc)
     with session_scope(settings.database_url) as session:
         run = session.get(CrawlRun, run_id)
@@ -61,9 +62,9 @@ def _finish(settings: Settings, run_id: int, discovery: Discovery, healthy: bool
         run.documents_found, run.list_links = len(discovery.documents), discovery.list_links
         run.errors = [{"url": url, "code": code, "message": message} for url, code, message in discovery.errors]
         source.last_crawl_at = now
-        if not healthy:
+        if failure is not None:
             run.status = "failed"
-            _record_failure(session, settings, source, run.errors[0]["message"] if run.errors else "抓取失败")
+            _record_failure(session, settings, source, failure)
             return CrawlOutcome([], False)
         run.status = "ok"
         suspicious = _suspicious(source, discovery)
