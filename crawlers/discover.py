@@ -256,12 +256,19 @@ class _Discoverer:
         if refusal := _empty_shell(soup):
             return [Link("refused", page.url, refusal[1], code=refusal[0])]
         title = _declared_title(soup)
-        if _is_publication(title) and not self.selectors.list_links:
-            return self._analyse_publication(soup, page, title)
         pages, blocks = self._list_entries(soup, page)
         entries = [link for block in blocks for link in block]
         disclosures = sum(_is_disclosure(link.title, link.url) for link in entries)
-        if entries and (self.selectors.list_links or disclosures >= MIN_DISCLOSURE_SHARE * len(entries)):
+        listing = bool(entries and (self.selectors.list_links or disclosures >= MIN_DISCLOSURE_SHARE * len(entries)))
+        if _is_publication(title) and not self.selectors.list_links:
+            files = [replace(link, role="file") if link.role == "attachment" else link
+                     for link in self._analyse_detail(soup, page)]
+            if files or not listing:
+                if found := files + self._indexed_pages(soup, page, files):
+                    return pages + found
+                return [Link("refused", page.url, f"页面“{title}”是预决算页面，但上面没有附件、链接或预决算数据",
+                             code="no_documents")]
+        if listing:
             return pages + self._content_entries(blocks)
         if not entries and soup.find("iframe", src=True):
             return [Link("refused", page.url, "页面内容由内嵌框架（iframe）加载，页面本身没有预决算条目",
@@ -270,23 +277,18 @@ class _Discoverer:
         return [Link("refused", page.url, f"页面不是预决算列表或详情页：“{title or page.url}”上{found}",
                      code="not_a_disclosure_page")]
 
-    def _analyse_publication(self, soup: BeautifulSoup, page: FetchResult, title: str) -> list[Link]:
-        """A page titled as a publication: its attachments are its files; the other pages its main
-        content block links to (an index of the units' own disclosure pages) are list entries."""
+    def _indexed_pages(self, soup: BeautifulSoup, page: FetchResult, files: list[Link]) -> list[Link]:
+        """The other pages a publication's main content block links to: an index of the units' own
+        disclosure pages (重庆市教育委员会部门及所属预算单位2026年预算公开 → 51 units)."""
         base = _base_url(soup, page.final_url)
-        links = [Link("page", url) for url in page_urls(soup, base, self.selectors.next_page)]
-        files = self._analyse_detail(soup, page)
-        links += [replace(link, role="file") if link.role == "attachment" else link for link in files]
-        known = {link.url for link in links} | {page.url, page.final_url}
+        known = {link.url for link in files} | {page.url, page.final_url}
         block = soup.select_one(self.selectors.content) if self.selectors.content else _content_block(soup)
+        links = []
         for a in block.find_all("a") if block is not None else []:
-            url = _href(a, base)
-            if url and url not in known and not _file_ext(url, _link_title(a)) and _link_title(a):
+            url, title = _href(a, base), _link_title(a)
+            if url and title and url not in known and not _file_ext(url, title):
                 known.add(url)
-                links.append(Link("detail", url, _link_title(a), _entry_date(a) or _date_from_url(url)))
-        if not any(link.role != "page" for link in links):
-            return [Link("refused", page.url, f"页面“{title}”是预决算页面，但上面没有附件、链接或预决算数据",
-                         code="no_documents")]
+                links.append(Link("detail", url, title, _entry_date(a) or _date_from_url(url)))
         return links
 
     def _analyse_list(self, soup: BeautifulSoup, page: FetchResult) -> list[Link]:

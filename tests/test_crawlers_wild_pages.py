@@ -13,6 +13,7 @@ import json
 import re
 import socket
 from collections import Counter
+from datetime import date
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -154,7 +155,8 @@ def test_challenge_answered_with_http_521_is_an_honest_error(portal, fetcher):
 def test_crawl_run_records_why_a_source_yields_nothing(tmp_path, portal):
     """Through the crawl stage on a real SQLite store: a homepage configured as a source fails the run with
     the reason in Chinese, kept on the run and on the source; a list page is a healthy run."""
-    homepage, listing = serve(portal, "suzhou_gxj-home_na_other.html"), serve(portal, "changsha_qxj_na_portal_list.html")
+    homepage = serve(portal, "suzhou_gxj-home_na_other.html")
+    listing = serve(portal, "changsha_qxj_na_portal_list.html")
     config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}"},
                           [{"id": "home", "name": "苏州市工业和信息化局", "url": homepage},
                            {"id": "list", "name": "长沙市气象局 预决算", "url": listing}], [], fetch_retries=0)
@@ -175,3 +177,17 @@ def test_crawl_run_records_why_a_source_yields_nothing(tmp_path, portal):
     assert source.consecutive_failures == 1
     assert list_run.status == "ok" and list_run.list_links == 15
     assert rows(settings.database_url, SourceRow, SourceRow.id == "list")[0].last_error is None
+
+
+def test_a_year_in_a_list_title_and_a_detail_page_as_source(portal, fetcher):
+    """A list titled like a publication is still read as a list; a detail page configured as the source
+    yields its own attachments; an application form attached next to the budget is not a disclosure."""
+    list_url = portal.add_section("ys2024", title="2024年部门预算公开")
+    detail = portal.add_document("ys2024", "某局2024年部门预算", date(2024, 2, 1),
+                                 attachments=[("某局2024年部门预算.pdf", b"%PDF-1.4"), ("政府信息公开申请表.doc", b"x")])
+    budget = portal.attachment_urls(detail)[0]
+    listed = discover(Source(id="wild", name="真实门户页面", url=list_url), fetcher)
+    assert listed.errors == [] and [(d.url, d.detail_url) for d in listed.documents] == [(budget, detail)]
+    alone = discover(Source(id="wild", name="真实门户页面", url=detail), fetcher)
+    assert alone.errors == [] and [(d.url, d.detail_url, d.list_url) for d in alone.documents] == [
+        (budget, detail, detail)]
