@@ -98,7 +98,7 @@ class FoundDocument:
 class Discovery:
     documents: list[FoundDocument] = field(default_factory=list)
     pages_fetched: int = 0  # list and detail pages answered with 200 or 304
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (url, error_code, Chinese message)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (url, code, Chinese message); source's first
     list_links: int = 0  # distinct content links seen on list pages (for source health checks)
     unchanged_pages: int = 0  # pages answered with 304
     entries: list[Link] = field(default_factory=list)  # those content links: detail pages and files
@@ -215,9 +215,9 @@ class _Discoverer:
             links = self._links(url, self._analyse_source)
             if links is None:
                 if url != self.source.url:
-                    _, code, message = self.result.errors[-1]
-                    self.result.errors.append((self.source.url, "redirect_failed",
-                                               f"页面是跳转页（跳转到 {url}），跳转目标无法获取：{message}"))
+                    message = self.result.errors[-1][2]
+                    self.result.errors.insert(0, (self.source.url, "redirect_failed",
+                                                  f"页面是跳转页（跳转到 {url}），跳转目标无法获取：{message}"))
                 return url, []
             redirect = next((link.url for link in links if link.role == "redirect"), None)
             if redirect is None:

@@ -96,7 +96,7 @@ def assert_refused(found, url, expected):
     assert found.documents == [] and found.entries == [] and found.list_links == 0
     # Nothing on the page is followed; a stub's target is, and its failure is reported there too.
     target = {url.removesuffix("index.html") + expected["target"]} if "target" in expected else set()
-    assert {error_url for error_url, _, _ in found.errors} == {url} | target
+    assert {error_url for error_url, _, _ in found.errors} == {url} | target and found.errors[0][0] == url
 
 
 def assert_list(found, url, expected, html):
