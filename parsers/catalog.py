@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 FINAL = "final"
+OTHER = "other"  # a table whose title is in no catalogue entry (项目明细, 绩效 …)
 BUDGET = "budget"
 
 
@@ -31,23 +32,35 @@ def _kind(id_: str, final_name: str, final_re: str, budget_name: str = "", budge
 
 KINDS: list[TableKind] = [
     _kind("evaluation", "项目支出绩效自评表", r"绩效(目标)?自评(情况|结果|汇总)?表|整体(支出)?(绩效)?自评表|绩效自评情况"),
-    _kind("perf_target", "", r"(?!)", "绩效目标表", r"绩效目标(申报)?表"),
+    _kind("perf_target", "", r"(?!)", "绩效目标表", r"绩效(目标)?(申报)?表"),
+    # Budget tables beside the core set; before the generic patterns, which their titles would also match.
+    _kind("procurement", "", r"(?!)", "政府采购预算表", r"政府采购|政府购买服务"),
+    _kind("running_costs", "", r"(?!)", "机关运行经费预算表", r"^[^“]*机关运行经费[^“]*表$"),
+    _kind("carryover", "", r"(?!)", "财政拨款结转资金支出表", r"结转资金支出表"),
+    _kind("basic_summary", "", r"(?!)", "基本支出总表", r"^(预算|市级)?(部门|单位)?基本支出总表"),
+    _kind("fiscal_expense", "", r"(?!)", "财政拨款支出表", r"^(预算|市级)?(部门|单位)?财政拨款支出(预算)?表"),
+    _kind("fiscal_basic", "", r"(?!)", "财政拨款基本支出表", r"^(预算|市级)?(部门|单位)?财政拨款基本支出(预算)?表"),
+    _kind("gpb_basic_function", "", r"(?!)", "一般公共预算基本支出表（按功能分类）",
+          r"一般公共预算(财政拨款)?基本支出.*功能(分类|科目)"),
+    _kind("gpb_economic", "", r"(?!)", "一般公共预算支出表（按经济分类）",
+          r"一般公共预算(财政拨款)?支出.*经济(分类|科目)"),
     _kind("fiscal_summary", "财政拨款收入支出决算总表", r"财政拨款收入?支出决算总表|财政拨款收支决算总表",
           "财政拨款收支预算总表", r"财政拨款收支(预算)?总(体情况)?表?|财政拨款收支预算总表|财政拨款收入支出预算总表"),
     _kind("three_public", "财政拨款“三公”经费支出决算表", r"“三公”经费.*决算表",
-          "“三公”经费预算表", r"“三公”经费.*(预算|支出|情况)(总)?表?"),
+          "“三公”经费预算表", r"“三公”经费.*((预算|支出|情况)(总)?表?|表)"),
     _kind("gpb_basic", "一般公共预算财政拨款基本支出决算明细表", r"一般公共预算财政拨款基本支出决算(明细)?表",
           "一般公共预算基本支出预算表", r"一般公共预算(财政拨款)?基本支出.*表?|基本支出(预算|情况)表"),
-    _kind("gpb_project", "一般公共预算财政拨款项目支出决算表", r"一般公共预算财政拨款项目支出决算表"),
+    _kind("gpb_project", "一般公共预算财政拨款项目支出决算表", r"一般公共预算财政拨款项目支出决算表",
+          "一般公共预算项目支出表", r"一般公共预算(财政拨款)?项目支出"),
     _kind("gpb_expense", "一般公共预算财政拨款支出决算表", r"一般公共预算财政拨款支出决算(明细)?表",
           "一般公共预算支出预算表", r"一般公共预算(财政拨款)?支出.*表?"),
     _kind("gov_fund", "政府性基金预算财政拨款收入支出决算表", r"政府性基金预算财政拨款(收入)?(支出|收支)决算表",
-          "政府性基金预算支出表", r"政府性基金.*(预算|支出).*"),
+          "政府性基金预算支出表", r"政府性基金.*(预算|支出|收支).*"),
     _kind("soe", "国有资本经营预算财政拨款支出决算表", r"国有资本经营预算财政拨款(收入)?(支出|收支)决算表",
           "国有资本经营预算支出表", r"国有资本经营.*(预算|支出).*"),
     _kind("info_stats", "部门决算公开相关信息统计表", r"相关信息统计表"),
     _kind("econ_summary", "", r"(?!)", "支出经济分类汇总表", r"支出经济分类汇总表?"),
-    _kind("project", "", r"(?!)", "项目支出预算表", r"项目支出(预算)?表"),
+    _kind("project", "", r"(?!)", "项目支出预算表", r"项目支出(及其他支出)?(预算)?总?表|专项业务经费支出表"),
     _kind("summary", "收入支出决算总表", r"收入支出决算总表|收支决算总表",
           "收支预算总表", r"(财务)?收支(预算)?总(体情况)?表|收支预算表|收入支出预算总表"),
     _kind("income", "收入决算表", r"收入决算表",
@@ -91,7 +104,7 @@ def classify_title(text: str, doc_kind: str | None = None, strict: bool = True) 
     title = normalise_title(text)
     if not title or len(title) > 60 or re.search(r"说明|解释|详见|参见|见附", title):
         return None
-    if strict and not title.endswith("表"):
+    if strict and not is_table_title(title):
         return None
     doc_kinds = [doc_kind] if doc_kind else [FINAL, BUDGET]
     if not doc_kind:
@@ -102,6 +115,26 @@ def classify_title(text: str, doc_kind: str | None = None, strict: bool = True) 
             if pattern and re.search(pattern, title) and _fits_kind(title, kind):
                 return table.id, kind
     return None
+
+
+def table_kind(text: str, doc_kind: str | None) -> str | None:
+    """Kind of a title line in the body: a catalogue id, OTHER for any other table title, or None."""
+    hit = classify_title(text, doc_kind)
+    if hit:
+        return hit[0]
+    title = normalise_title(text)
+    # Section headings ("第二部分 2022年度部门决算表", "四、预算公开表") name the tables as a whole.
+    heading = re.search(r"第[一二三四五六七八九十]+部分", text) or re.fullmatch(
+        r"(\d{4}年度?)?(部门|单位)?(综合)?(预算|决算)?(公开)?报?表", title)
+    if (4 <= len(title) <= 45 and is_table_title(title) and not heading
+            and not re.search(r"[。，；：:]|说明|详见|参见|见附", title)):
+        return OTHER
+    return None
+
+
+def is_table_title(title: str) -> bool:
+    """Ends like a table title: …表, possibly followed by a qualifier such as （按经济分类）."""
+    return re.sub(r"[（(][^（()）]{1,20}[)）]$", "", title).endswith("表")
 
 
 def _fits_kind(title: str, doc_kind: str) -> bool:

@@ -105,11 +105,17 @@ def page_glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
         count = textpage.count_chars()
         text = textpage.get_text_range(0, count)
         glyphs = []
+        seen: set[tuple[str, int, int]] = set()
         for index in range(count):
             char = text[index]
             if char.isspace() or pdfium_c.FPDFText_IsGenerated(textpage.raw, index):
                 continue
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            # Fake bold prints the same glyph two or three times a fraction of a point apart.
+            spot = (char, round(left), round(height - top))
+            if any((char, spot[1] + dx, spot[2] + dy) in seen for dx in (-1, 0, 1) for dy in (-1, 0, 1)):
+                continue
+            seen.add(spot)
             glyphs.append(Glyph(char, left, height - top, right, height - bottom))
         return glyphs
     finally:

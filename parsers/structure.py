@@ -19,7 +19,8 @@ _NOTE = re.compile(r"^(注|说明|备注)\s*[\d]*[:：]|本表无数据|本表�
 _PART = re.compile(r"^第[一二三四五六七八九十]+部分")
 _HEADING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])")
 _TOC = re.compile(r"^目\s*录$")
-_TABLE_META = re.compile(r"^公开\s*\d+\s*表$|^(部门|单位|编制单位|预算单位|单位名称|部门名称)[:：]|^\d{4}\s*年度?$|^表\s*\d+")
+_META_START = re.compile(r"(?:编制|预算)?(?:单位|部门)(?:名称)?[:：]|金额单位")
+_TABLE_META = re.compile(r"^公开\s*\d+\s*表$|^表[一二三四五六七八九十]+$|^(部门|单位|编制单位|预算单位|单位名称|部门名称)[:：]|^\d{4}\s*年度?$|^表\s*\d+")
 
 
 @dataclass
@@ -45,13 +46,27 @@ class _Walker:
 
     def run(self) -> None:
         for page in self.layout.pages:
-            for block in page.blocks:
+            for block in self._join_wrapped_titles(page.blocks):
                 if isinstance(block, Grid):
                     self.grid(block, page.number)
                 elif page.number in self.toc_pages:
                     self.toc_line(block, page.number)
                 else:
                     self.line(block, page.number)
+
+    def _join_wrapped_titles(self, blocks: list) -> list:
+        """A long title wrapped over two lines ('…（按支出功能分类科' + '目）') is one line."""
+        joined: list = []
+        for block in blocks:
+            previous = joined[-1] if joined else None
+            if (isinstance(block, TextLine) and isinstance(previous, TextLine) and len(squash(block.text)) <= 20
+                    and not re.search(r"[。，；]", previous.text) and len(squash(previous.text)) <= 45
+                    and catalog.table_kind(previous.text, self.doc.kind) is None
+                    and catalog.table_kind(previous.text + block.text, self.doc.kind)):
+                joined[-1] = TextLine(previous.text.strip() + block.text.strip())
+                continue
+            joined.append(block)
+        return joined
 
     # -- table of contents
     def toc_line(self, line: TextLine, page: int) -> None:
@@ -66,19 +81,18 @@ class _Walker:
         text = line.text.strip()
         if not text or _PAGE_NUMBER.match(text):
             return
-        hit = catalog.classify_title(text, self.doc.kind)
-        if hit and len(squash(text)) <= 50:
-            self.start(hit[0], text, page)
+        kind = catalog.table_kind(text, self.doc.kind)
+        if kind and len(squash(text)) <= 50:
+            self.start(kind, text, page)
             return
         source = self.current
         if source and not source.closed:
             unit = _UNIT.search(text)
             if unit:
                 source.unit = unit.group(1)
-            if not source.parts and (unit or _TABLE_META.match(squash(text))):
-                source.meta.append(text)
-                return
-            if unit:
+            if unit or _TABLE_META.match(squash(text)):
+                if not source.parts:
+                    source.meta.append(text)
                 return
             if _NOTE.search(squash(text)) or (source.notes and not _is_heading(text) and not source.closed
                                               and _continues_note(source, text)):
@@ -119,22 +133,24 @@ class _Walker:
             self.current.parts.append(Part(page, grid=grid))
 
     def _strip_title_rows(self, grid: Grid, page: int) -> Grid:
-        """Spreadsheet-style tables carry their title and unit in the first rows."""
+        """Spreadsheet-style tables carry their title, unit and blank spacer rows in the first rows."""
         rows = grid.rows
         drop = 0
-        while drop < len(rows) and drop < 4:
-            texts = {squash(c) for c in rows[drop] if c and squash(c)}
-            if len(texts) != 1:
-                break
-            text = next(iter(texts))
-            hit = catalog.classify_title(text, self.doc.kind)
-            unit = _UNIT.search(text)
-            if hit:
-                self.start(hit[0], text, page)
+        while drop < len(rows) and drop < 6:
+            texts = [squash(c) for c in rows[drop] if c and squash(c)]
+            joined = "".join(texts)
+            # The title cell may hold the 编制单位 and 单位 lines as well.
+            title = _META_START.split(joined)[0] if len(set(texts)) == 1 else ""
+            kind = catalog.table_kind(title, self.doc.kind) if title else None
+            unit = _UNIT.search(joined)
+            if kind:
+                self.start(kind, title, page)
+                if unit:
+                    self.current.unit = unit.group(1)
             elif unit and self.current:
                 self.current.unit = unit.group(1)
-                self.current.meta.append(text)
-            elif not (_TABLE_META.match(text) or _PAGE_NUMBER.match(text)):
+                self.current.meta.append(joined)
+            elif joined and not (_TABLE_META.match(joined) or _PAGE_NUMBER.match(joined)):
                 break
             drop += 1
         if not drop:
@@ -145,9 +161,15 @@ class _Walker:
 
     def start(self, kind: str, title: str, page: int) -> None:
         source = self.current
-        if source and source.kind == kind and not source.parts and not source.notes and not source.closed:
-            # A section heading "一、收入支出决算总表" followed by the table's own title.
-            source.title, source.page = title.strip(), page
+        if source and not source.parts and not source.notes and not source.closed and (
+                source.kind == kind or (source.page == page and not source.meta)):
+            # A section heading "一、收入支出决算总表" followed by the table's own title, or a list of titles
+            # (an index of the tables) rather than a table.
+            source.kind, source.title, source.page = kind, title.strip(), page
+            return
+        if source and source.parts and page > source.parts[-1].page and (
+                catalog.normalise_title(title) == catalog.normalise_title(source.title)):
+            source.closed = False  # the title repeated on a continuation page
             return
         self.current = _Source(kind, title.strip(), page)
         self.sources.append(self.current)
@@ -214,6 +236,8 @@ def parse_layout(layout: Layout) -> Document:
             doc.evaluations.extend(parse_evaluations(source.parts))
             continue
         table = build_table(source.kind, source.title, source.page, source.parts)
+        if source.kind == catalog.OTHER and not table.rows:
+            continue
         table.unit = source.unit or "万元"
         table.unit_stated = source.unit is not None
         table.notes = source.notes
