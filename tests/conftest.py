@@ -65,3 +65,11 @@ def real_corpus() -> list[Path]:
     files = sorted(REAL_CORPUS.glob("*.pdf"))
     assert files, f"{REAL_CORPUS} holds no PDF"
     return files
+
+
+@pytest.fixture(scope="session")
+def corpus_checks() -> dict:
+    """`check_file` of every document in ../shared/corpus (real and wild), once per test session."""
+    from corpus_expectations import check_all, documents
+
+    return check_all([d.path for d in documents()])

@@ -23,24 +23,37 @@ PUBLICATION_RULES = ("M-REQUIRED", "M-TOC", "M-TABLES-ELSEWHERE")
 @rule("M-TABLES-ELSEWHERE", "missing_table", "warning", "文件只有情况说明时，报表须另行公开")
 def tables_elsewhere(ctx: Context):
     doc = ctx.doc
-    if not doc.tables and doc.sentences and not doc.unreadable_pages:
+    if doc.sentences and not doc.unreadable_pages and not _holds_its_tables(doc):
         listed = "、".join(e.text.strip() for e in _listed_tables(doc)[:3])
         yield ctx.finding(
-            "本文件只有文字说明，没有预决算报表" + (f"（目录列出的{listed}等表不在本文件中）" if listed else "")
+            "本文件没有目录所列的大部分预决算报表" + (f"（目录列出的{listed}等表不在本文件中）" if listed else "")
             + "；报表可能作为同一公开页面的其他附件发布，缺表情况须与其他附件一并判断。",
             page=doc.toc[0].page if doc.toc else None, listed=[e.text.strip() for e in _listed_tables(doc)])
 
 
+# A 目录 line naming a table (not a narrative section such as "第四部分 政府采购预算情况").
+_TABLE_TITLE = re.compile(r"表\s*([（(][^）)]*[）)])?$")
+_LEADER = re.compile(r"[\s.…·．\d-]+$")  # dot leaders and the page number
+
+
 def _listed_tables(doc) -> list:
-    return [e for e in doc.toc if e.kind]
+    return [e for e in doc.toc if e.kind and _TABLE_TITLE.search(_LEADER.sub("", e.text))]
 
 
 def _judgeable(ctx: Context) -> bool:
-    """Missing tables are only judged where the document holds tables at all (see M-TABLES-ELSEWHERE)."""
-    if not ctx.doc.tables:
-        ctx.skip("文件中没有报表（可能另作附件发布），不判断缺表")
+    """Missing tables are judged where the document holds its tables: at least half of those its 目录
+    lists (or of the required set). A file holding fewer is part of a publication whose tables are
+    published elsewhere (see M-TABLES-ELSEWHERE)."""
+    if not _holds_its_tables(ctx.doc):
+        ctx.skip("文件没有目录所列或必备报表中的多数，报表可能另作附件发布，不判断缺表")
         return False
     return True
+
+
+def _holds_its_tables(doc) -> bool:
+    expected = {e.kind for e in _listed_tables(doc)} or set(catalog.REQUIRED.get(doc.kind or "", []))
+    present = {t.kind for t in doc.tables}
+    return bool(doc.tables) and len(expected & present) * 2 >= len(expected)
 
 
 @rule("M-REQUIRED", "missing_table", "error", "必须公开的表格齐全")
@@ -52,19 +65,22 @@ def required_tables(ctx: Context):
     if not _judgeable(ctx):
         return
     present = {t.kind for t in doc.tables}
-    # Without a 目录 to say what the document meant to hold, a core table not recognised among its
-    # tables may be one printed under a title we do not know: a warning, not an error.
-    severity = None if _listed_tables(doc) else "warning"
+    listed = {e.kind for e in _listed_tables(doc)}
     for kind in catalog.REQUIRED[doc.kind]:
         if kind in present:
             continue
+        # An error where the document's own 目录 promises the table, or for a 决算, whose tables are set
+        # nationally. A budget template that does not list it, or a document without a 目录, may print
+        # it under a title we do not know: a warning.
+        severity = None if kind in listed or doc.kind == catalog.FINAL and listed else "warning"
         if kind == "soe" and doc.kind == "final" and doc.year and doc.year < catalog.SOE_REQUIRED_FROM:
             continue
         name = catalog.display_name(kind, doc.kind)
         if doc.unreadable_pages:
             ctx.skip(f"第{_unreadable_note(ctx)}页无法识别，未能确认是否包含{name}")
             continue
-        note = "" if severity is None else "；文件没有目录，未能确认是否以其他标题公开"
+        note = "" if severity is None else "；目录未列出该表，未能确认是否以其他标题公开" if listed else (
+            "；文件没有目录，未能确认是否以其他标题公开")
         yield ctx.finding(f"未找到{name}（{'决算' if doc.kind == 'final' else '预算'}公开必备表格）{note}。",
                           severity=severity, table=name, expected=name)
 
@@ -77,7 +93,7 @@ def toc_tables(ctx: Context):
         return
     if not _judgeable(ctx):
         return
-    promised = [e for e in doc.toc if e.kind and e.kind != "evaluation"]
+    promised = [e for e in _listed_tables(doc) if e.kind != "evaluation"]
     present = {t.kind for t in doc.tables}
     required = set(catalog.REQUIRED.get(doc.kind or "", []))
     for entry in promised:

@@ -100,7 +100,8 @@ def resolve(ctx: Context, claim: Claim, half: str = "actual") -> Target | None:
         key = next((k for word, k in _THREE_PUBLIC if word in subject), None)
         if table and table.rows and key:
             full = f"{half}.{key}" if f"{half}.{key}" in table.rows[0].values else f"amount.{key}"
-            return Target(table, table.rows[0], full, f"三公经费{key}") if full in table.rows[0].values else None
+            if full in table.rows[0].values and _three_public_column(table, full):
+                return Target(table, table.rows[0], full, f"三公经费{key}")
         return None
     if section in ("running", "procurement"):
         return None
@@ -123,6 +124,17 @@ def resolve(ctx: Context, claim: Claim, half: str = "actual") -> Target | None:
         key = next((k for word, k in _EXPENSE_KEYS if subject.endswith(word) or subject == word), None)
         return Target(table, total, key, key) if total and key in (total.values if total else {}) else None
     return _function_target(table, subject, section)
+
+
+# Tables that print 三公 beside other costs (行政经费, 会议费, 培训费): their 合计 is not the 三公 total.
+_WIDER_THAN_THREE_PUBLIC = re.compile(r"行政经费|会议费|培训费|机关运行经费")
+
+
+def _three_public_column(table: Table, key: str) -> bool:
+    if not key.endswith(".total") or not _WIDER_THAN_THREE_PUBLIC.search(table.title):
+        return True
+    column = next((c for c in table.columns if c.key == key), None)
+    return bool(column and "三公" in column.label)
 
 
 def _basic_target(doc, subject: str) -> Target | None:

@@ -9,6 +9,8 @@ reported once as 表格无法可靠识别, and no arithmetic finding that rests 
 
 from __future__ import annotations
 
+import re
+
 from validators.core import Context, Finding, Rule
 
 GATE = Rule("T-UNRELIABLE", "document", "warning", "表格无法可靠识别时，其勾稽关系不作为错误", check=lambda ctx: ())
@@ -17,6 +19,8 @@ GATE = Rule("T-UNRELIABLE", "document", "warning", "表格无法可靠识别时�
 # table as read (real publications get a row or two wrong, not a quarter of them).
 MAX_FAILING_SHARE = 0.25
 MIN_FAILURES = 2  # one failing row is an anomaly to report, not evidence of a misread
+MAX_FAILURES = 3  # an identity failing this often in one table is doubted whatever the share
+_NUMBER = re.compile(r"^[\d,.\s]+$")
 
 
 def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
@@ -45,8 +49,12 @@ def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
 
 def _doubts(ctx: Context, table) -> list[str]:
     reasons = list(table.problems)
+    numbered = [r for r in table.rows if _NUMBER.match(r.name)]
+    if numbered:
+        reasons.append(f"{len(numbered)}行的项目名称是数字（如“{numbered[0].name}”），列未对齐")
     for group, tally in ctx.checks.get(id(table), {}).items():
-        if tally.failed >= MIN_FAILURES and tally.failed > MAX_FAILING_SHARE * tally.checked:
+        if tally.failed >= MAX_FAILURES or (
+                tally.failed >= MIN_FAILURES and tally.failed > MAX_FAILING_SHARE * tally.checked):
             formula = group.split("|", 1)[1]
             reasons.append(f"“{formula}”在{tally.checked}处核对中有{tally.failed}处不符")
     return reasons

@@ -162,7 +162,12 @@ def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row |
     if items_end is None:
         return findings, None
     items = [r for r in rows[:items_end] if _TOP_LEVEL.match(r.label)]
-    findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和")
+    # Only where every line above the total is a numbered item or one of its sub-items is the item
+    # list known; a line of neither kind (unnumbered 功能类 lines, a wrapped name) leaves it unknown.
+    if all(_TOP_LEVEL.match(r.label) or _SUB_ITEM.match(r.label) or not r.values for r in rows[:items_end]):
+        findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和")
+    else:
+        ctx.skip(f"{table.title}的{rows[items_end].name}上方有未编号的行，无法确定各项范围")
     findings += _sub_items(ctx, table, rows[:items_end])
     if subtotal_index is not None and total_index is not None and total_index > subtotal_index:
         adjustments = [r for r in rows[subtotal_index + 1:total_index] if _ADJUSTMENT.search(r.name)]
@@ -192,12 +197,19 @@ def _sub_items(ctx: Context, table: Table, rows: list[Row]) -> list:
             continue
         subs = []
         for following in rows[index + 1:]:
-            if not _SUB_ITEM.match(following.label):
+            marker = _SUB_ITEM.match(following.label)
+            if not marker:
                 break
-            subs.append(following)
+            # "1、" items and their own "（1）" sub-items: only the first level adds up to the line.
+            if _marker_kind(marker.group(1)) == _marker_kind(_SUB_ITEM.match(rows[index + 1].label).group(1)):
+                subs.append(following)
         if subs:
             findings += _sum_rows(ctx, table, row, subs, "其中各项之和")
     return findings
+
+
+def _marker_kind(marker: str) -> str:
+    return "bracketed" if marker[0] in "（(" else "numbered"
 
 
 @rule("R-3PUBLIC", "reconciliation", "error", "三公经费：合计=出国+公务用车+接待，公务用车=购置+运行维护")
