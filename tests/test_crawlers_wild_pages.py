@@ -191,3 +191,17 @@ def test_a_year_in_a_list_title_and_a_detail_page_as_source(portal, fetcher):
     alone = discover(Source(id="wild", name="真实门户页面", url=detail), fetcher)
     assert alone.errors == [] and [(d.url, d.detail_url, d.list_url) for d in alone.documents] == [
         (budget, detail, detail)]
+
+
+@pytest.mark.parametrize("body, code, reason", [
+    ("<html><body><script>document.write('<ul><li>…</li></ul>')</script></body></html>", "script_only", "由脚本生成"),
+    ("<html><head><title>某局2025年度部门预算</title></head><body><p>详见下方。</p></body></html>", "no_documents",
+     "没有附件"),
+    ("<html><head><meta http-equiv='refresh' content='0; url=b.html'></head></html>", "too_many_redirects", "跳转次数"),
+])
+def test_other_pages_without_documents_say_why(portal, fetcher, body, code, reason):
+    url = portal.add_file(f"/synthetic/{code}/a.html", body.encode(), content_type="text/html; charset=utf-8")
+    portal.add_file(f"/synthetic/{code}/b.html", body.replace("b.html", "a.html").encode(), content_type="text/html")
+    found = discover(Source(id="wild", name="真实门户页面", url=url), fetcher)
+    assert found.source_error(url)[0] == code and reason in found.source_error(url)[1]
+    assert found.documents == [] and found.entries == []
