@@ -76,17 +76,18 @@ def crawl_line(run: CrawlRun, source: Source, to_recheck: int) -> str:
     if run.status == "ok":
         return (f"采集完成：{who}：抓取页面{run.pages_fetched}个，列出文件{run.documents_found}个，"
                 f"新文件{run.new_documents}个，需重新下载核对{to_recheck}个")
-    reason = crawl_reason(run)
+    reason = crawl_reason(run, source.url)
     streak = f"；已连续失败{source.consecutive_failures}次" if source.consecutive_failures > 1 else ""
     label = "采集失败" if run.status == "failed" else f"采集结果（{run.status}）"
     return f"{label}：{who}：{reason}{streak}"
 
 
-def crawl_reason(run: CrawlRun) -> str:
-    """Why a crawl run did not succeed, in the words the crawler recorded (the first error and its URL)."""
+def crawl_reason(run: CrawlRun, source_url: str) -> str:
+    """Why a crawl run did not succeed, in the words the crawler recorded: the source page's own error
+    (unreachable, or no list of disclosures) if there is one, else the first."""
     if not run.errors:
         return "未记录原因"
-    first = run.errors[0]
+    first = next((e for e in run.errors if e.get("url") == source_url), run.errors[0])
     where = f"（{first['url']}）" if first.get("url") else ""
     more = f"，另有{len(run.errors) - 1}个错误" if len(run.errors) > 1 else ""
     return f"{first.get('message') or first.get('code')}{where}{more}"

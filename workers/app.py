@@ -12,6 +12,7 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import setup_logging, worker_process_init
 from kombu import Exchange, Queue
+from kombu.exceptions import ChannelError
 
 from fiscalwatch.report import BEIJING
 from fiscalwatch.settings import Settings, broker_url_for, load_settings
@@ -116,11 +117,17 @@ def queue_depths() -> dict[str, int] | None:
     try:
         with app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1)
-            channel = connection.default_channel
-            return {name: channel.queue_declare(queue=name, passive=True).message_count for name in QUEUES}
-    except Exception as exc:  # unreachable broker, or a queue never declared
+            return {name: _depth(connection.default_channel, name) for name in QUEUES}
+    except Exception as exc:
         logging.getLogger(__name__).warning("queue depths unavailable: %s", exc)
         return None
+
+
+def _depth(channel, name: str) -> int:
+    try:
+        return channel.queue_declare(queue=name, passive=True).message_count
+    except ChannelError:  # never declared on this broker: nothing has waited there
+        return 0
 
 
 def current_settings() -> Settings:

@@ -155,7 +155,8 @@ def _fill(report: OnceReport, settings: Settings, cycle: str, started: datetime,
                                            .where(CrawlRun.cycle == cycle).order_by(CrawlRun.id)):
             ok = run.status == "ok"
             report.sources.append(SourceResult(
-                source.id, source.name, ok, None if ok else (crawl_reason(run) if run.errors else _unfinished(run)),
+                source.id, source.name, ok, None if ok else (crawl_reason(run, source.url) if run.errors
+                                                          else _unfinished(run)),
                 run.pages_fetched, run.documents_found, run.new_documents))
         report.processed = Counter(dict(session.execute(select(Blob.status, func.count()).where(
             Blob.processed_at >= started).group_by(Blob.status)).all()))
