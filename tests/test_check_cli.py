@@ -17,6 +17,7 @@ from parsers import parse_file
 from validators import validate
 
 FISCALWATCH = Path(sys.executable).with_name("fiscalwatch")
+pytestmark = pytest.mark.slow  # renders the seeds and runs the checker in subprocesses
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess:

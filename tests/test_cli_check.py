@@ -56,6 +56,7 @@ def test_help_shows_metavars_not_types():
     assert "Usage: fiscalwatch check [OPTIONS] FILE..." in check and "--threshold PERCENT" in check
 
 
+@pytest.mark.slow
 def test_a_directory_checks_its_supported_files_and_r_goes_down(folder):
     flat = run("check", "--json", folder)
     assert flat.returncode == 0, flat.stderr
@@ -68,6 +69,7 @@ def test_a_directory_checks_its_supported_files_and_r_goes_down(folder):
     assert all(r["status"] == "ok" and r["findings"] for r in reports)
 
 
+@pytest.mark.slow
 def test_text_report_ends_with_a_count_per_status(folder, tmp_path):
     broken = tmp_path / "损坏.pdf"
     broken.write_bytes(b"%PDF-1.4\n")
@@ -76,12 +78,14 @@ def test_text_report_ends_with_a_count_per_status(folder, tmp_path):
     assert completed.stdout.rstrip().endswith("共核查2份：已核查1个，无法读取1个")
 
 
+@pytest.mark.slow
 def test_an_empty_directory_is_said_not_a_traceback(folder):
     completed = run("check", folder / "空目录")
     assert completed.returncode == 2
     assert "目录中没有可核查的文件" in completed.stderr and "Traceback" not in completed.stderr
 
 
+@pytest.mark.slow
 def test_check_uses_the_configured_threshold(folder, tmp_path):
     config = tmp_path / "fw.yaml"
     config.write_text(yaml.safe_dump({"low_completion_threshold": 10}), encoding="utf-8")
