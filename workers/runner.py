@@ -18,6 +18,7 @@ from pathlib import Path
 from kombu.exceptions import OperationalError
 from sqlalchemy import func, select
 
+from alerts import validate_url
 from compliance import refresh_compliance
 from fiscalwatch.report import crawl_reason
 from fiscalwatch.settings import Settings
@@ -43,6 +44,16 @@ def prepare(settings: Settings) -> None:
         sync_sources(session, settings)
 
 
+def warn_about_channels(settings: Settings) -> None:
+    """Say at start which alert URLs cannot work (an example left in place, a typo) rather than at the first alert."""
+    if not settings.alerts:
+        log.warning("未配置提醒渠道（alerts）：发现的问题只记录在库中，不会发送提醒")
+    for route in settings.alerts:
+        problem = validate_url(route.url)
+        if problem:
+            log.warning("提醒渠道地址不可用（%s://…）：%s；请在配置的 alerts 中替换", route.url.split("://")[0], problem)
+
+
 def check_broker() -> None:
     """Fail fast on a dead broker, and declare the queues so nothing sent before a worker starts is lost."""
     try:
@@ -56,6 +67,8 @@ def check_broker() -> None:
 
 def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES) -> None:
     prepare(settings)
+    if beat:
+        warn_about_channels(settings)
     quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]  # Celery's banner only when debugging
     argv = [*quiet, "worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
             f"--hostname=fiscalwatch-{os.getpid()}@%h"]
@@ -67,6 +80,7 @@ def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues
 
 def run_beat(settings: Settings, loglevel: str = "INFO") -> None:
     prepare(settings)
+    warn_about_channels(settings)
     send("tick")
     quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]
     app.start([*quiet, "beat", f"--loglevel={loglevel}"])
@@ -116,6 +130,7 @@ class OnceReport:
 def run_once(settings: Settings, config_path: Path | None, loglevel: str = "WARNING") -> OnceReport:
     """Crawl every source, process everything found, send the alerts, exit; the report says what happened."""
     prepare(settings)
+    warn_about_channels(settings)
     check_broker()
     env = dict(os.environ)
     if config_path is not None:
