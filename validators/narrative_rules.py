@@ -123,7 +123,7 @@ def resolve(ctx: Context, claim: Claim, half: str = "actual") -> Target | None:
     if section == "expense":
         key = next((k for word, k in _EXPENSE_KEYS if subject.endswith(word) or subject == word), None)
         return Target(table, total, key, key) if total and key in (total.values if total else {}) else None
-    return _function_target(table, subject, section)
+    return _function_target(table, subject, section, claim.sentence)
 
 
 # Tables that print 三公 beside other costs (行政经费, 会议费, 培训费): their 合计 is not the 三公 total.
@@ -153,9 +153,18 @@ def _basic_target(doc, subject: str) -> Target | None:
     return None
 
 
-def _function_target(table: Table, subject: str, section: str) -> Target | None:
+# A sentence about 基本支出 or 项目支出 quotes that part of each 功能 line, not the line's total.
+_PART_OF_EXPENSE = [(re.compile(r"项目支出"), "project"), (re.compile(r"基本支出"), "basic")]
+
+
+def _function_target(table: Table, subject: str, section: str, sentence) -> Target | None:
     total = table.total_row()
     key = "expense" if section == "gov_fund" and total and "expense" in total.values else "total"
+    context = f"{sentence.section}{sentence.text}"
+    part = next((k for pattern, k in _PART_OF_EXPENSE if pattern.search(context) and not pattern.search(subject)),
+                None)
+    if part:
+        key = part  # a table without that column has no figure for it: no target
     if re.search(r"（项）|\(项\)", subject):
         row = _item_row(table, subject)
         return Target(table, row, key, row.name) if row and key in row.values else None
@@ -205,7 +214,7 @@ def narrative_amounts(ctx: Context):
         printed = target.figure.value * target.table.factor
         allowed = max(_half_unit(claim.value), _half_unit(target.figure.value) * target.table.factor) * 2
         key = (claim.quote, target.row.name, target.key)
-        if abs(printed - claim.value) <= allowed or key in seen:
+        if abs(printed - claim.value) <= allowed or key in seen or _another_column(target, claim.value, allowed):
             continue
         seen.add(key)
         yield ctx.finding(
@@ -213,6 +222,12 @@ def narrative_amounts(ctx: Context):
             f"{target.row.where}为{target.figure.text}{target.table.unit}。",
             page=claim.sentence.page, table=target.table.title, stated=claim.value, table_value=printed,
             difference=claim.value - printed, table_page=target.row.page, **_describe(claim))
+
+
+def _another_column(target: Target, value: Decimal, allowed: Decimal) -> bool:
+    """The stated figure is another column of the same line (基本支出 or 项目支出 of a 功能 line, quoted
+    in a paragraph about that part): the sentence is about that column, not a mismatch."""
+    return any(abs(f.value * target.table.factor - value) <= allowed for f in target.row.values.values())
 
 
 @rule("N-PERCENT", "reconciliation", "error", "情况说明中的占比、完成率与金额重新计算一致")
@@ -282,15 +297,33 @@ def narrative_changes(ctx: Context):
                 previous=previous, **_describe(claim))
 
 
+# Words that say "against last year" and name nothing: a change worded so is about the amount before it.
+_VERSUS_LAST_YEAR = re.compile(r"[）)]|比上年度?|较上年度?|与上年度?相比|同比|各|均|执行数|预算数|决算数")
+
+
 def _current_value(items: list[Claim], index: int, claim: Claim) -> Decimal | None:
-    """This year's figure the change refers to: the nearest earlier amount on the same subject."""
+    """This year's figure the change refers to: the nearest earlier amount on the same subject, or, for
+    a change naming no subject ("…万元，比上年减少…"), the amount just before it in the same clause."""
+    if not _VERSUS_LAST_YEAR.sub("", claim.subject).strip("，,、 "):
+        return _amount_before(items, claim)
     subject = re.sub(r"^(与上年度?相比|各|均)|各$", "", claim.subject).strip("，,")
     for other in reversed(items[max(0, index - 6):index]):
         if other.kind in ("amount", "share") and other.sentence.section == claim.sentence.section and (
-            subject and (subject in other.subject or other.subject.endswith(subject))
+            subject in other.subject or other.subject.endswith(subject)
         ):
             return other.value
     return None
+
+
+def _amount_before(items: list[Claim], claim: Claim) -> Decimal | None:
+    text = claim.sentence.text
+    position = text.find(claim.quote)
+    before = [(text.find(c.quote), c) for c in items if c.sentence is claim.sentence and c.kind == "amount"
+              and c.quote == claim.quote and "比上年" not in c.subject]
+    before = [(p, c) for p, c in before if 0 <= p <= position]
+    if not before or len(before) > 1:
+        return None  # which of several amounts of the clause is meant cannot be told
+    return before[0][1].value
 
 
 @rule("N-FLAT", "reconciliation", "error", "称“持平”时预算数与决算数相等")

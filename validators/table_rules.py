@@ -11,7 +11,8 @@ CODED = ("income", "expense", "gpb_expense", "gov_fund", "soe", "gpb_basic", "gp
          "econ_summary")
 _TOP_LEVEL = re.compile(r"^[一二三四五六七八九十]+、")
 _SUB_ITEM = re.compile(r"^(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
-_ADJUSTMENT = re.compile(r"结转|结余|结余分配")
+_ADJUSTMENT = re.compile(r"结转|结余|余额")
+_OF_WHICH = re.compile(r"^其中")
 
 
 def _unique_rows(table: Table) -> list[Row]:
@@ -170,7 +171,10 @@ def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row |
         ctx.skip(f"{table.title}的{rows[items_end].name}上方有未编号的行，无法确定各项范围")
     findings += _sub_items(ctx, table, rows[:items_end])
     if subtotal_index is not None and total_index is not None and total_index > subtotal_index:
-        adjustments = [r for r in rows[subtotal_index + 1:total_index] if _ADJUSTMENT.search(r.name)]
+        # The 结转, 结余 and 余额 lines between 本年合计 and 总计 add to it; a line under one of them
+        # ("1.财政拨款结余、结转", "其中：…") is part of it, not another addition.
+        adjustments = [r for r in rows[subtotal_index + 1:total_index] if _ADJUSTMENT.search(r.name)
+                       and not _SUB_ITEM.match(r.label) and not _OF_WHICH.match(r.label)]
         findings += _sum_rows(ctx, table, rows[total_index], [rows[subtotal_index], *adjustments],
                               "本年合计+结转结余")
     return findings, rows[total_index] if total_index is not None else None
@@ -198,6 +202,8 @@ def _sub_items(ctx: Context, table: Table, rows: list[Row]) -> list:
         subs = []
         for following in rows[index + 1:]:
             marker = _SUB_ITEM.match(following.label)
+            if _OF_WHICH.match(following.label):
+                continue  # "其中：…" is a part of the line above, not another item
             if not marker:
                 break
             # "1、" items and their own "（1）" sub-items: only the first level adds up to the line.
