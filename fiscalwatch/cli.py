@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from fiscalwatch.checker import CheckResult
     from fiscalwatch.settings import Settings
 
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
@@ -73,7 +72,7 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: 
     from decimal import Decimal
 
     from fiscalwatch import checker
-    from fiscalwatch.report import render, summary
+    from fiscalwatch.report import render, render_publication, summary
 
     limit = Decimal(str(threshold if threshold is not None else _settings(config).low_completion_threshold))
     if publication:
@@ -83,12 +82,9 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: 
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
     else:
-        click.echo("\n\n".join(render(r) for r in results) + "\n\n" + summary(results))
-    raise click.exceptions.Exit(0 if all(_readable(r) for r in results) else 1)
-
-
-def _readable(result: CheckResult) -> bool:
-    return result.to_dict()["status"] != "failed"
+        shown = render_publication if publication else render
+        click.echo("\n\n".join(shown(r) for r in results) + "\n\n" + summary(results))
+    raise click.exceptions.Exit(0 if all(r.status != "failed" for r in results) else 1)
 
 
 def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:

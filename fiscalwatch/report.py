@@ -27,13 +27,35 @@ def render(result: CheckResult) -> str:
         head = [f"== {result.file}", f"  压缩包，共{len(result.members)}个文件{primary}"]
         return "\n".join(head + [render(member) for member in result.members])
     lines = [f"== {result.file}" + (f" » {result.member}" if result.member else "")]
-    if not result.ok:
-        lines.append(f"  无法读取：{result.error}（{result.error_code}）")
-        return "\n".join(lines)
+    return "\n".join(lines + _body(result))
+
+
+def render_publication(result: CheckResult) -> str:
+    """Files judged as one publication: each file's status, then the publication's findings."""
+    lines = [f"== 发布内容，共{len(result.members)}个文件"]
+    for member in result.members:
+        name = f"{member.file} » {member.member}" if member.member else member.file
+        lines.append(f"  - {name}：{_member_status(member)}")
+    return "\n".join(lines + _body(result))
+
+
+def _member_status(member: CheckResult) -> str:
+    if member.status == "failed":
+        return f"无法读取：{member.error}（{member.error_code}）"
+    if member.status == "not_a_disclosure":
+        return f"非预决算文件：{member.not_disclosure}"
+    return f"共{member.document.page_count}页，识别表格{len(member.document.tables)}张"
+
+
+def _body(result: CheckResult) -> list[str]:
+    if result.status == "failed":
+        return [f"  无法读取：{result.error}（{result.error_code}）"]
+    if result.status == "not_a_disclosure":
+        return [f"  非预决算文件：{result.not_disclosure}（不作核查）"]
     doc = result.document
     title = " ".join(str(x) for x in (doc.entity or "（未识别主体）", f"{doc.year}年度" if doc.year else "",
                                       f"{doc.level or ''}{KIND.get(doc.kind, '')}", doc.scope or "") if x)
-    lines.append(f"  {title}；共{doc.page_count}页，识别表格{len(doc.tables)}张")
+    lines = [f"  {title}；共{doc.page_count}页，识别表格{len(doc.tables)}张"]
     if doc.ocr_pages:
         mean = sum(doc.ocr_pages.values()) / len(doc.ocr_pages)
         lines.append(f"  其中{len(doc.ocr_pages)}页为扫描件，经文字识别（平均置信度{mean:.0%}），相关结论请人工复核")
@@ -54,12 +76,12 @@ def render(result: CheckResult) -> str:
         lines.append("  【未能执行的检查】")
         for skipped in result.skipped:
             lines.append(f"    - {skipped['title']}：{skipped['reason']}〔{skipped['rule']}〕")
-    return "\n".join(lines)
+    return lines
 
 
 def summary(results: list[CheckResult]) -> str:
     """The last line of a text report: how many files were checked, not disclosures, or unreadable."""
-    counted = Counter(r.to_dict()["status"] for r in results)
+    counted = Counter(r.status for r in results)
     parts = "，".join(f"{STATUS.get(status, status)}{counted[status]}个" for status in
                      [*STATUS, *sorted(set(counted) - set(STATUS))] if counted[status])
     return f"共核查{len(results)}份：{parts}"

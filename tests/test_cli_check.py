@@ -101,3 +101,38 @@ def test_check_uses_the_configured_threshold(folder, tmp_path):
     assert LOW_RATE in messages("--config", config, "--threshold", "20")  # the option wins
     missing = run("check", "--config", tmp_path / "nope.yaml", pdf)
     assert missing.returncode == 2 and "配置文件不存在" in missing.stderr
+
+
+NOTICE = ("<html><head><meta charset='utf-8'><title>关于开展安全生产检查的通知</title></head><body>"
+          "<h1>关于开展安全生产检查的通知</h1><p>各科室：为做好安全生产工作，现将有关事项通知如下。</p></body></html>")
+
+
+@pytest.mark.slow
+def test_a_page_that_is_no_disclosure_is_counted_apart(folder, tmp_path):
+    notice = tmp_path / "通知.html"
+    notice.write_text(NOTICE, encoding="utf-8")
+    completed = run("check", folder / "2023年度决算.pdf", notice)
+    assert completed.returncode == 0, completed.stderr  # read fine, just not a disclosure
+    assert "非预决算文件：文件不是预决算公开文件" in completed.stdout
+    assert completed.stdout.rstrip().endswith("共核查2份：已核查1个，非预决算文件1个")
+
+
+@pytest.mark.slow
+def test_publication_judges_the_files_as_one(folder, tmp_path):
+    notice = tmp_path / "通知.html"
+    notice.write_text(NOTICE, encoding="utf-8")
+    pdf = folder / "2023年度决算.pdf"
+
+    completed = run("check", "--json", "--publication", pdf, notice)
+    assert completed.returncode == 0, completed.stderr
+    [publication] = json.loads(completed.stdout)
+    assert [(Path(m["file"]).name, m["status"]) for m in publication["members"]] == [
+        ("2023年度决算.pdf", "ok"), ("通知.html", "not_a_disclosure")]
+    assert publication["status"] == "ok" and publication["findings"]
+    alone = json.loads(run("check", "--json", pdf).stdout)[0]
+    assert {f["rule"] for f in alone["findings"]} <= {f["rule"] for f in publication["findings"]}
+
+    text = run("check", "--publication", pdf, notice).stdout
+    assert text.startswith("== 发布内容，共2个文件")
+    assert f"  - {pdf}：共" in text and f"  - {notice}：非预决算文件：" in text
+    assert text.rstrip().endswith("共核查1份：已核查1个")
