@@ -44,6 +44,8 @@ class Claim:
     direction: str | None = None  # change: 增加/减少 word
     pct_direction: str | None = None  # change: 增长/下降 word
     delta: Decimal | None = None
+    unit: str | None = None  # amount: the unit as printed (万元, 元, 亿元)
+    number: Decimal | None = None  # amount: the number as printed, before conversion to 万元
 
 
 def _clauses(text: str) -> list[str]:
@@ -126,6 +128,8 @@ def _amounts(sentence: Sentence, clause: str) -> list[Claim]:
             quote=clause,
             subject=subject,
             value=to_wan(match.group(1), match.group(2)),
+            unit=match.group(2),
+            number=Decimal(match.group(1).replace(",", "")),
         )
         share = _SHARE.match(clause, match.start())
         if share:

@@ -12,6 +12,7 @@ from validators import (  # noqa: F401  (importing registers the rules)
     cross_rules,
     document_rules,
     narrative_rules,
+    statement_rules,
     table_rules,
 )
 from validators.completeness_rules import PUBLICATION_RULES

@@ -12,8 +12,11 @@ def summary_line(table: Table | None, side: int, pattern: str = r"本年(收入|
     if not table:
         return None
     rows = [r for r in table.rows if r.side == side]
-    return next((r for r in rows if re.search(pattern, r.name)), None) or next(
+    line = next((r for r in rows if re.search(pattern, r.name)), None) or next(
         (r for r in rows if r.name.endswith("总计")), None)
+    # A side whose lines name the other side's totals was not split as printed: no figure to compare.
+    wrong = "支出" if side == 0 else "收入"
+    return None if line is None or wrong in line.name else line
 
 
 def _first_value(row: Row, *keys: str):

@@ -199,11 +199,29 @@ def _describe(claim: Claim) -> dict:
     return {"quote": claim.quote, "section": claim.sentence.section}
 
 
-@rule("N-AMOUNT", "reconciliation", "error", "情况说明中的金额与表格一致")
-def narrative_amounts(ctx: Context):
-    if not ctx.doc.sentences:
-        ctx.skip("未找到情况说明文字")
-        return
+@dataclass
+class Quoted:
+    """A narrative amount and the table figure it describes, both in 万元."""
+
+    claim: Claim
+    target: Target
+    printed: Decimal
+    allowed: Decimal
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.printed - self.claim.value) <= self.allowed
+
+    @property
+    def unit_slip(self) -> bool:
+        """The number is the table's figure but the unit is not the table's (元 written for 万元)."""
+        table = self.target.table
+        return (self.claim.unit != table.unit and self.claim.number is not None
+                and abs(self.claim.number - self.target.figure.value) <= self.allowed / table.factor)
+
+
+def _quoted(ctx: Context):
+    """Narrative amounts with the table figure each describes (each quote and figure once)."""
     seen = set()
     for claim in ctx.claims:
         if claim.kind not in ("amount", "share") or re.search(r"年初预算|全年预算|预算数|预算$|上年", claim.subject):
@@ -211,17 +229,42 @@ def narrative_amounts(ctx: Context):
         target = resolve(ctx, claim)
         if not target or not target.figure:
             continue
-        printed = target.figure.value * target.table.factor
-        allowed = max(_half_unit(claim.value), _half_unit(target.figure.value) * target.table.factor) * 2
         key = (claim.quote, target.row.name, target.key)
-        if abs(printed - claim.value) <= allowed or key in seen or _another_column(target, claim.value, allowed):
+        if key in seen:
             continue
         seen.add(key)
+        printed = target.figure.value * target.table.factor
+        allowed = max(_half_unit(claim.value), _half_unit(target.figure.value) * target.table.factor) * 2
+        yield Quoted(claim, target, printed, allowed)
+
+
+@rule("N-AMOUNT", "reconciliation", "error", "情况说明中的金额与表格一致")
+def narrative_amounts(ctx: Context):
+    if not ctx.doc.sentences:
+        ctx.skip("未找到情况说明文字")
+        return
+    for quoted in _quoted(ctx):
+        claim, target = quoted.claim, quoted.target
+        if quoted.agrees or quoted.unit_slip or _another_column(target, claim.value, quoted.allowed):
+            continue
         yield ctx.finding(
             f"情况说明称“{claim.subject}”为{fmt(claim.value)}万元，但{target.table.title}"
             f"{target.row.where}为{target.figure.text}{target.table.unit}。",
-            page=claim.sentence.page, table=target.table.title, stated=claim.value, table_value=printed,
-            difference=claim.value - printed, table_page=target.row.page, **_describe(claim))
+            page=claim.sentence.page, table=target.table.title, stated=claim.value, table_value=quoted.printed,
+            difference=claim.value - quoted.printed, table_page=target.row.page, **_describe(claim))
+
+
+@rule("N-UNIT", "reconciliation", "error", "情况说明中金额的单位与表格一致（不把万元写成元）")
+def narrative_units(ctx: Context):
+    for quoted in _quoted(ctx):
+        claim, target = quoted.claim, quoted.target
+        if quoted.unit_slip and not quoted.agrees:
+            yield ctx.finding(
+                f"情况说明写“{claim.subject}”为{fmt(claim.number)}{claim.unit}，而{target.table.title}"
+                f"{target.row.where}为{target.figure.text}{target.table.unit}：数字相同，单位写错。",
+                page=claim.sentence.page, table=target.table.title, stated=claim.number,
+                stated_unit=claim.unit, table_value=target.figure.value, unit=target.table.unit,
+                table_page=target.row.page, **_describe(claim))
 
 
 def _another_column(target: Target, value: Decimal, allowed: Decimal) -> bool:
@@ -335,6 +378,24 @@ def flat_statements(ctx: Context):
             yield ctx.finding(
                 f"情况说明称决算数与预算数持平，但预算为{fmt(claim.budget)}万元、决算为{fmt(claim.actual)}万元。",
                 page=claim.sentence.page, budget=claim.budget, actual=claim.actual, **_describe(claim))
+
+
+@rule("N-ZERO-BASE", "reconciliation", "warning", "上年为零时不应写增减百分比")
+def zero_base_changes(ctx: Context):
+    items = ctx.claims
+    for index, claim in enumerate(items):
+        if claim.kind != "change" or claim.delta is None or claim.percent is None:
+            continue
+        current = _current_value(items, index, claim)
+        if current is None:
+            continue
+        previous = current - claim.delta if is_up(claim.direction) else current + claim.delta
+        if previous == 0:
+            yield ctx.finding(
+                f"情况说明称“{claim.subject}”{claim.direction}{fmt(claim.delta)}万元、{claim.pct_direction}"
+                f"{fmt(claim.percent)}%，但按本年{fmt(current)}万元推算上年为0，以零为基数的增减百分比没有意义。",
+                page=claim.sentence.page, stated=claim.percent, current=current, previous=previous,
+                **_describe(claim))
 
 
 @rule("N-ZERO-BUDGET", "reconciliation", "warning", "以零预算计算完成率")

@@ -154,6 +154,31 @@ def summary_tables(ctx: Context):
                     yield finding
 
 
+@rule("R-SUMMARY-BLANK", "reconciliation", "error", "决算收支总表印有本年合计时，收入、支出各项不得缺列或空白")
+def blank_summary_lines(ctx: Context):
+    table = ctx.doc.table("summary")
+    if ctx.doc.kind != "final" or not table:
+        return
+    for side, word in ((0, "收入"), (1, "支出")):
+        rows = [r for r in table.rows if r.side == side]
+        index = next((i for i, r in enumerate(rows) if re.search(f"本年{word}合计", r.name)), None)
+        if index is None:
+            continue
+        subtotal = rows[index]
+        printed = next((f for f in subtotal.values.values() if f.value), None)
+        items = [r for r in rows[:index] if _TOP_LEVEL.match(r.label)]
+        if printed and not _any_figure(items):
+            state = f"{word}各项（{'、'.join(r.name for r in items[:3])}等）均为空白" if items else f"未列出{word}各项"
+            yield ctx.finding(f"{table.title}{state}，但{subtotal.name}印为{printed.text}{table.unit}。",
+                              page=subtotal.page, table=table, row=subtotal.name, printed=printed.value,
+                              items=[r.name for r in items])
+
+
+def _any_figure(rows: list[Row]) -> bool:
+    """Whether any line prints a figure other than zero (a blank cell reads as zero)."""
+    return any(f.value for r in rows for f in r.values.values())
+
+
 def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row | None]:
     findings = []
     subtotal_index = next((i for i, r in enumerate(rows) if re.search(r"本年(收入|支出)合计|^(收入|支出)合计$", r.name)),
@@ -165,7 +190,9 @@ def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row |
     items = [r for r in rows[:items_end] if _TOP_LEVEL.match(r.label)]
     # Only where every line above the total is a numbered item or one of its sub-items is the item
     # list known; a line of neither kind (unnumbered 功能类 lines, a wrapped name) leaves it unknown.
-    if all(_TOP_LEVEL.match(r.label) or _SUB_ITEM.match(r.label) or not r.values for r in rows[:items_end]):
+    if items and not _any_figure(items):
+        pass  # every item blank: R-SUMMARY-BLANK says so
+    elif all(_TOP_LEVEL.match(r.label) or _SUB_ITEM.match(r.label) or not r.values for r in rows[:items_end]):
         findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和")
     else:
         ctx.skip(f"{table.title}的{rows[items_end].name}上方有未编号的行，无法确定各项范围")

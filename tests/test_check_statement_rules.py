@@ -1,0 +1,71 @@
+"""The checks added for trust on real documents, each on a seed mutated to carry exactly that anomaly
+(the seed text is the truth of every other figure), and silent on the unmutated seed."""
+
+from __future__ import annotations
+
+import pytest
+from render_seeds import Request, render_many
+
+from fiscalwatch.checker import check_file
+
+_INCOME_LINES = ["一、一般公共预算财政拨款收入\t1\t5,303.72\t", "二、政府性基金预算财政拨款收入\t2\t206.40\t",
+                 "三、国有资本经营预算财政拨款收入\t3\t0.00\t", "四、上级补助收入\t4\t0.00\t", "五、事业收入\t5\t0.00\t",
+                 "六、经营收入\t6\t0.00\t", "七、附属单位上缴收入\t7\t0.00\t", "八、其他收入\t8\t0.20\t"]
+
+MUTATED = {
+    # 政府采购服务支出 781.93 → 791.93: the 其中 list now exceeds its 总额 781.93.
+    "parts": ("000", {"政府采购服务支出781.93万元。": "政府采购服务支出791.93万元。"}),
+    # 机关运行经费 105.13, "减少1.64万元，下降1.54%" → "增加105.13万元，增长100%": last year was nothing.
+    "zero_base": ("000", {"与上年度相比，减少1.64万元，下降1.54%": "与上年度相比，增加105.13万元，增长100%"}),
+    # 收、支总计 1067.01 万元 written as 1067.01 元.
+    "unit": ("004", {"2022 年度收、支总计均为 1067.01 万元": "2022 年度收、支总计均为 1067.01 元"}),
+    # Every income line of the 收入支出决算总表 blank while 本年收入合计 5,510.32 stays printed.
+    "blank_income": ("000", {line: line.rsplit("\t", 2)[0] + "\t\t" for line in _INCOME_LINES}),
+}
+
+
+@pytest.fixture(scope="module")
+def results(seed_pdfs) -> dict:
+    paths = render_many([Request.of(seed, "pdf", replacements=changes) for seed, changes in MUTATED.values()])
+    return {name: check_file(path) for name, path in zip(MUTATED, paths)}
+
+
+def only(result, rule: str):
+    found = [f for f in result.findings if f.rule == rule]
+    assert len(found) == 1, [f.message for f in result.findings if f.severity != "info"]
+    return found[0]
+
+
+def errors(result) -> set[str]:
+    return {f.rule for f in result.findings if f.severity == "error"}
+
+
+@pytest.mark.parametrize("rule", ["N-PARTS", "N-ZERO-BASE", "N-UNIT", "R-SUMMARY-BLANK"])
+def test_unmutated_seeds_are_silent(seed_pdfs, rule):
+    for path in seed_pdfs.values():
+        assert not [f.message for f in check_file(path).findings if f.rule == rule]
+
+
+def test_parts_exceeding_their_total(results):
+    finding = only(results["parts"], "N-PARTS")
+    assert finding.severity == "error" and (finding.evidence["stated"], finding.evidence["computed"]) == (
+        "781.93", "791.93")
+
+
+def test_a_rate_against_nothing(results):
+    finding = only(results["zero_base"], "N-ZERO-BASE")
+    assert finding.severity == "warning" and finding.evidence["previous"] == "0"
+    assert "N-CHANGE" not in errors(results["zero_base"])
+
+
+def test_yuan_written_for_wan_yuan(results):
+    finding = only(results["unit"], "N-UNIT")
+    assert (finding.evidence["stated"], finding.evidence["stated_unit"], finding.evidence["table_value"]) == (
+        "1067.01", "元", "1067.01")
+    assert "N-AMOUNT" not in errors(results["unit"])  # one slip, one finding
+
+
+def test_blank_income_lines_under_a_printed_total(results):
+    finding = only(results["blank_income"], "R-SUMMARY-BLANK")
+    assert finding.severity == "error" and finding.evidence["printed"] == "5510.32"
+    assert "一般公共预算财政拨款收入" in finding.evidence["items"]
