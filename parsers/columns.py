@@ -6,9 +6,9 @@ import re
 
 # Leaf label → key. Matched against the label with spaces removed; first hit wins.
 _LEAF_KEYS: list[tuple[str, str]] = [
-    (r"^(本年)?(收入|支出)?合计$|^总计$|^合计数?$", "total"),
+    (r"^(本年)?(收入|支出)?合计$|^(收入|支出)?总计$|^合计数?$", "total"),
     (r"使用非财政拨款结余", "use_balance"),
-    (r"年初.*结转和?结余|上年结转|^(财政拨款)?结转结余$", "opening"),
+    (r"年初.*结转和?结余|上年结转|上年结余|^(财政拨款)?结转结余$", "opening"),
     (r"年末.*结转和?结余|结转下年", "closing"),
     (r"^结余分配$", "distribution"),
     (r"^一般公共预算(财政)?拨?款?(收入|支出)?$|^一般公共预算资金$", "gpb"),
@@ -19,7 +19,7 @@ _LEAF_KEYS: list[tuple[str, str]] = [
     (r"^财政拨款(收入|（补助）|\(补助\))?$", "fiscal"),
     (r"^上级补助收入$", "upper"),
     (r"^事业收入", "business"),
-    (r"^经营收入$", "operating"),
+    (r"^(事业单位)?经营收入$", "operating"),
     (r"^附属单位上缴收入$", "affiliated"),
     (r"^其他收入$", "other"),
     (r"^本年收入$", "income"),
@@ -27,10 +27,10 @@ _LEAF_KEYS: list[tuple[str, str]] = [
     (r"^基本支出$", "basic"),
     (r"^项目支出$", "project"),
     (r"^上缴上级支出$", "remit"),
-    (r"^经营支出$", "operating_exp"),
+    (r"^(事业单位)?经营支出$", "operating_exp"),
     (r"^对附属单位补助支出$", "affiliated_sub"),
-    (r"^人员经费", "personnel"),
-    (r"^公用经费", "public"),
+    (r"^人员(经费|支出)", "personnel"),
+    (r"^(日常)?公用(经费|支出)", "public"),
     (r"^(本年|全年)?(决算|预算)数?$|^金额$|^本年预算数?$|^决算金额$|^预算金额$", "amount"),
 ]
 # A 小计 column takes the meaning of the group it sums.
@@ -56,8 +56,12 @@ def column_key(path: list[str]) -> str | None:
     if not labels:
         return None
     leaf = labels[-1]
-    if leaf in ("小计", "合计"):
-        return group_key(labels) or "total"
+    if leaf in ("小计", "合计", "总计"):
+        group = group_key(labels)
+        if group or len(labels) == 1 or leaf != "小计":
+            return group or "total"
+        # 小计 of a group without a known meaning (部门预算/公共预算拨款/小计) is not the table total.
+        return "total" if column_key(labels[-2:-1]) in ("total", "amount") else None
     if group_key(labels) in ("opening", "closing"):
         return None  # the sources of a carry-over (上年结转/一般公共预算) are not the year's own columns
     for pattern, key in _LEAF_KEYS:
@@ -78,11 +82,21 @@ def group_key(path: list[str]) -> str | None:
     return None
 
 
-def three_public_key(path: list[str]) -> str | None:
-    """三公 columns are '<half>.<item>': half is budget/actual, item the expense line."""
+def three_public_key(path: list[str], latest_year: str | None = None) -> str | None:
+    """三公 columns are '<half>.<item>': half is budget/actual (or previous/change beside them), item the line.
+
+    `latest_year` is the latest year heading any column: a column under an earlier year is the previous one.
+    """
     labels = [squash(p) for p in path if squash(p)]
     half = None
     for label in labels:
+        year = re.match(r"^(20\d{2})年", label)
+        if re.search(r"增减|变化|增长|比较", label):
+            half = "change"
+            break
+        if re.search(r"^上年|上一年", label) or (year and latest_year and year.group(1) < latest_year):
+            half = "previous"
+            break
         if re.search(r"预算", label) and not re.search(r"决算", label):
             half = "budget"
         elif re.search(r"决算|执行|实际", label):
@@ -90,7 +104,8 @@ def three_public_key(path: list[str]) -> str | None:
     item = None
     for label in reversed(labels):
         if label == "小计":
-            item = "car"
+            parent = labels[labels.index(label) - 1] if labels.index(label) else ""
+            item = "total" if "三公" in parent and "公务用车" not in parent else "car"
             break
         hit = next((key for pattern, key in _THREE_PUBLIC_ITEMS if re.search(pattern, label)), None)
         if hit:

@@ -57,13 +57,10 @@ def _from_title(doc: Document, lines: list[str]) -> None:
         doc.kind = "final" if match.group("kind") == "决算" else "budget"
         doc.year = int(match.group("year"))
         doc.level = match.group("level") or _level_word(match.group("mid"))
-        doc.scope = match.group("scope") or ("汇总" if "汇总" in compact else None)
-        before = match.group("before").strip("：:")
+        doc.scope = match.group("scope") or next((s for s in ("汇总", "本级") if s in compact), None)
         after = _entity_between(match.group("mid"))
         field = next((m.group(1) for l in lines if (m := _COVER_ENTITY.search(l))), None)
-        doc.entity = field or (before if len(before) >= 4 and _ORG.search(before) else None) or after or _nearby_org(
-            lines, index
-        )
+        doc.entity = field or _org_name(match.group("before")) or after or _nearby_org(lines, index)
         return
 
 
@@ -72,15 +69,23 @@ def _level_word(text: str) -> str | None:
 
 
 def _entity_between(mid: str) -> str | None:
-    cleaned = re.sub(r"(部门|单位|汇总|本级)+$", "", mid)
-    return cleaned if len(cleaned) >= 4 and _ORG.search(cleaned) else None
+    return _org_name(re.sub(r"(部门|单位|汇总|本级)+$", "", mid))
+
+
+def _org_name(text: str) -> str | None:
+    """An organisation's name, possibly qualified (本级)/(汇总); page debris such as 第一部分 is none."""
+    name = re.sub(r"\s+", "", text).strip("：:")
+    bare = re.sub(r"[（(](本级|汇总|部门|单位)[)）]$", "", name)
+    if len(bare) < 4 or not _ORG.search(bare) or re.match(r"第[一二三四五六七八九十]+部分", bare):
+        return None
+    return name
 
 
 def _nearby_org(lines: list[str], index: int) -> str | None:
     for offset in (-1, 1, -2, 2, -3):
         position = index + offset
         if 0 <= position < len(lines):
-            candidate = re.sub(r"\s+", "", lines[position])
-            if 4 <= len(candidate) <= 40 and _ORG.search(candidate) and not re.search(r"\d{4}", candidate):
+            candidate = _org_name(lines[position])
+            if candidate and len(candidate) <= 40 and not re.search(r"\d{4}", candidate):
                 return candidate
     return None

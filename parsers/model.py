@@ -36,6 +36,8 @@ class Row:
     side: int = 0
     label: str = ""  # name as printed
     values: dict[str, Figure] = field(default_factory=dict)
+    # Every amount cell by its column's full header label (values holds only columns with a known meaning).
+    cells: dict[str, Figure] = field(default_factory=dict)
 
     def get(self, key: str) -> Decimal | None:
         figure = self.values.get(key)

@@ -232,6 +232,8 @@ def parse_layout(layout: Layout) -> Document:
     walker = _Walker(layout, doc)
     walker.run()
     for source in walker.sources:
+        if not source.parts and not source.notes:
+            continue  # a heading or an entry of a list of tables, not a table
         if source.kind == "evaluation":
             doc.evaluations.extend(parse_evaluations(source.parts))
             continue

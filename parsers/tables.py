@@ -16,6 +16,8 @@ from parsers.numbers import is_amount_text, parse_amount
 
 CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 _SMALL_INT = re.compile(r"^\d{1,3}$")
+# Text made of digits and separators that still is not one number: neighbouring cells glued together.
+_NUMERIC_LOOKING = re.compile(r"^[-−]?[\d,.]*\d[\d,.]*$")
 _ENUMERATION = re.compile(
     r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑳])"
 )
@@ -42,12 +44,20 @@ def normalise_name(text: str | None) -> str:
     return name.replace("(", "（").replace(")", "）")
 
 
+_NUMBERING_MARKS = {"栏次", "行次", "*", "**", "***", "甲", "乙", "丙", "丁", "—", "-"}
+
+
 def is_column_number_row(cells: list[str]) -> bool:
+    """栏次 / 行次 rows: '栏次', or the columns numbered 1 2 3 … (possibly after ** or 甲 乙 marks)."""
     texts = [squash(c) for c in cells if squash(c)]
     if "栏次" in texts:
         return True
-    numbers = [int(t) for t in texts if t.isdigit()]
-    return len(texts) >= 2 and len(numbers) == len(texts) and numbers == list(range(1, len(numbers) + 1))
+    numbers = [t for t in texts if t not in _NUMBERING_MARKS]
+    marked = len(numbers) < len(texts)
+    if len(numbers) < (1 if marked else 2) or not all(t.isdigit() for t in numbers):
+        return False
+    values = [int(t) for t in numbers]
+    return values == list(range(values[0], values[0] + len(values))) and values[0] <= 2
 
 
 def is_data_row(cells: list[str], kind: str) -> bool:
@@ -55,7 +65,9 @@ def is_data_row(cells: list[str], kind: str) -> bool:
     if not texts or is_column_number_row(cells):
         return False
     if texts[0] in ("合计", "总计"):
-        return all(is_amount_text(t) for t in texts[1:])
+        # Two-sided tables print the label again on the right: 合计 | 1.00 | 合计 | 1.00.
+        rest = [t for t in texts[1:] if t not in ("合计", "总计")]
+        return bool(rest) and all(is_amount_text(t) for t in rest)
     if any(CODE.match(t) for t in texts[:3]):
         return True
     if _ENUMERATION.match(texts[0]) and len(texts[0]) > 3:
@@ -84,12 +96,25 @@ def _classify_columns(kind: str, headers: list[list[str]], data: list[list[str |
         values = [squash(r[c]) for r in data if c < len(r) and r[c] is not None and squash(r[c])]
         result.append(Column(_role(path, values), label))
     _assign_sides(result)
-    for c, column in enumerate(result):
-        if column.role == "amount":
-            path = column.label.split("/") if column.label else []
-            column.key = col.three_public_key(path) if kind == "three_public" else col.column_key(path)
-    _rename_lone_expense(result)
+    _assign_keys(kind, result)
     return result
+
+
+def _assign_keys(kind: str, columns: list[Column]) -> None:
+    """Meaning of each amount column from its header path; a meaning already taken on a side stays with
+    the first column holding it (a row keeps one figure per meaning)."""
+    years = re.findall(r"(?:^|[/\s])(20\d{2})年", " ".join(c.label for c in columns))
+    latest = max(years, default=None)
+    taken: set[tuple[int, str]] = set()
+    for column in columns:
+        if column.role != "amount":
+            continue
+        path = column.label.split("/") if column.label else []
+        key = col.three_public_key(path, latest) if kind == "three_public" else col.column_key(path)
+        column.key = key if key and (column.side, key) not in taken else None
+        if column.key:
+            taken.add((column.side, column.key))
+    _rename_lone_expense(columns)
 
 
 def _dedupe(labels: list[str]) -> list[str]:
@@ -161,22 +186,24 @@ def _grid_header_rows(grid: Grid, kind: str) -> tuple[list[list[str]], int]:
     return headers, first
 
 
-def _rows_from_grid(grid: Grid, first: int, columns: list[Column], page: int) -> list[Row]:
+def _rows_from_grid(grid: Grid, first: int, columns: list[Column], page: int, unread: list[str]) -> list[Row]:
     rows: list[Row] = []
     for cells in grid.rows[first:]:
         if is_column_number_row([c or "" for c in cells]):
             continue
-        rows.extend(_side_rows(list(cells), columns, page))
+        rows.extend(_side_rows(list(cells), columns, page, unread))
     return rows
 
 
-def _side_rows(cells: list[str | None], columns: list[Column], page: int) -> list[Row]:
+def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread: list[str]) -> list[Row]:
+    """`unread` collects amount cells that are not one number (two glued together, stray text)."""
     rows = []
     for side in sorted({c.side for c in columns}):
         code_parts: list[str] = []
         code = None
         label = ""
         values: dict[str, Figure] = {}
+        amounts: dict[str, Figure] = {}
         for index, column in enumerate(columns):
             if column.side != side or index >= len(cells):
                 continue
@@ -198,14 +225,20 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int) -> lis
             elif column.role == "name":
                 if squash(text):
                     label = text
-            elif column.role == "amount" and column.key:
+            elif column.role == "amount":
                 amount = parse_amount(text)
-                if amount is not None:
-                    values[column.key] = Figure(amount, squash(text))
+                if amount is None:
+                    if _NUMERIC_LOOKING.match(squash(text)):
+                        unread.append(f"第{page}页“{squash(text)}”")
+                    continue
+                amounts[column.label] = Figure(amount, squash(text))
+                if column.key:
+                    values[column.key] = amounts[column.label]
         if code_parts and not code:
             code = "".join(code_parts)
         row = _make_row(code, label, values, page, side)
         if row:
+            row.cells = amounts
             rows.append(row)
     return _join_spanning_labels(rows)
 
@@ -302,9 +335,8 @@ def _text_columns(kind: str, header_text: str, data: list[TextLine]) -> list[Col
                 columns.append(Column("line", label, side=side))
             else:
                 path = [group, label] if group and label in ("小计", "基本支出", "项目支出") else [label]
-                key = col.three_public_key(path) if kind == "three_public" else col.column_key(path)
-                columns.append(Column("amount", "/".join(p for p in path if p), key, side))
-    _rename_lone_expense(columns)
+                columns.append(Column("amount", "/".join(p for p in path if p), side=side))
+    _assign_keys(kind, columns)
     return _canonical_if_misread(kind, columns, data)
 
 
@@ -325,7 +357,7 @@ def _is_name_label(label: str) -> bool:
 
 def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[Row]:
     sides = sorted({c.side for c in columns}) or [0]
-    amounts_per_side = {s: [c.key for c in columns if c.side == s and c.role == "amount"] for s in sides}
+    amounts_per_side = {s: [c for c in columns if c.side == s and c.role == "amount"] for s in sides}
     has_line = {s: any(c.role == "line" and c.side == s for c in columns) for s in sides}
     rows: list[Row] = []
     for line in lines:
@@ -346,17 +378,17 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
                 position += 1
             if has_line[side] and position < len(tokens) and _SMALL_INT.match(tokens[position]):
                 position += 1
-            keys = amounts_per_side[side]
-            values: dict[str, Figure] = {}
-            for key in keys:
+            amount_columns = amounts_per_side[side]
+            cells: dict[str, Figure] = {}
+            for column in amount_columns:
                 if position >= len(tokens) or not is_amount_text(tokens[position]):
                     break
-                amount = parse_amount(tokens[position])
-                if key and amount is not None:
-                    values[key] = Figure(amount, squash(tokens[position]))
+                cells[column.label] = Figure(parse_amount(tokens[position]), squash(tokens[position]))
                 position += 1
+            values = {c.key: cells[c.label] for c in amount_columns if c.key and c.label in cells}
             row = _make_row(code, name or "", values, page, side)
-            if row and (len(values) == len(keys) or not values):
+            if row and (len(cells) == len(amount_columns) or not cells):
+                row.cells = cells
                 rows.append(row)
             side_index += 1
     return rows
@@ -367,6 +399,7 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
 
 def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
     table = Table(kind=kind, title=title, page=page)
+    unread: list[str] = []
     columns: list[Column] = []
     seen_headers: set[str] = set()
     for part in parts:
@@ -381,7 +414,7 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
                 seen_headers |= {_row_key(h) for h in headers}
             elif _width(data) != len(columns):
                 columns = _realign(columns, _classify_columns(kind, [], data))
-            part_rows = _rows_from_grid(part.grid, first, columns, part.page)
+            part_rows = _rows_from_grid(part.grid, first, columns, part.page, unread)
         else:
             header_lines, data_lines = _split_text(part.lines, kind)
             if header_lines or not columns:
@@ -389,10 +422,35 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
             part_rows = _text_rows(data_lines, columns, part.page)
         if not table.columns:
             table.columns = columns
-        table.rows.extend(part_rows)
+        table.rows.extend(r for r in part_rows if not _repeated(r, table.rows))
         if part.page not in table.pages:
             table.pages.append(part.page)
+    if unread:
+        table.problems.append(f"{len(unread)}个金额格不是一个数（如{unread[0]}），可能是相邻两列的数字连在一起")
+    table.problems.extend(_odd_decimals(table))
     return table
+
+
+def _repeated(row: Row, rows: list[Row]) -> bool:
+    """A 合计 or coded row printed again on a continuation page, figure for figure."""
+    if not (row.code or row.name in ("合计", "总计")) or not row.cells:
+        return False
+    texts = {k: f.text for k, f in row.cells.items()}
+    return any(r.page != row.page and r.code == row.code and r.name == row.name and r.side == row.side
+               and {k: f.text for k, f in r.cells.items()} == texts for r in rows)
+
+
+def _odd_decimals(table: Table) -> list[str]:
+    """Figures with more decimals than the table prints elsewhere ("301.22000"): two cells glued together."""
+    figures = [(r, f) for r in table.rows for f in r.cells.values() if f.value and "." in f.text]
+    if len(figures) < 5:
+        return []
+    usual = max({f.decimals for _, f in figures}, key=lambda d: sum(1 for _, f in figures if f.decimals == d))
+    odd = [(r, f) for r, f in figures if len(f.text.split(".")[-1]) > usual + 1]
+    if not odd:
+        return []
+    row, figure = odd[0]
+    return [f"{len(odd)}个金额的小数位数与本表其他金额不同（如第{row.page}页{row.where}“{figure.text}”），可能是相邻两列的数字连在一起"]
 
 
 def _row_key(cells: list[str]) -> str:
