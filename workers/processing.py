@@ -15,6 +15,7 @@ from fiscalwatch.settings import Settings
 from store.db import session_scope
 from store.models import Blob, Document, FindingRow
 from workers.documents import queue_document_alerts
+from workers.publications import check_with_companions, companions, place_completeness
 
 log = logging.getLogger(__name__)
 
@@ -44,26 +45,32 @@ def run_process(settings: Settings, sha256: str) -> None:
         return
     with session_scope(settings.database_url) as session:
         path = settings.storage_dir / session.get(Blob, sha256).path
+    threshold = Decimal(str(settings.low_completion_threshold))
+    others, completeness = companions(settings, sha256), {}
     try:
-        result = check_file(path, Decimal(str(settings.low_completion_threshold)))
+        if others:
+            result, completeness = check_with_companions(path, sha256, others, threshold)
+        else:
+            result = check_file(path, threshold)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop
         log.exception("checking %s crashed", sha256)
         result = CheckResult(file=sha256, error_code="internal_error", error=f"解析程序内部错误（{type(exc).__name__}）")
-    store_result(settings, sha256, result)
+    store_result(settings, sha256, result, completeness)
 
 
-def store_result(settings: Settings, sha256: str, result: CheckResult) -> None:
-    """Findings, status and the alerts they cause, in one transaction."""
+def store_result(settings: Settings, sha256: str, result: CheckResult, completeness: dict | None = None) -> None:
+    """Findings, status and the alerts they cause, in one transaction. `completeness`: the findings of a
+    publication of several files, by the file that holds them (see workers.publications)."""
     with session_scope(settings.database_url) as session:
         blob = session.get(Blob, sha256)
         blob.findings.clear()
         session.flush()
         report = result.to_dict()
         document = report["document"] or {}
-        blob.status = "ok" if result.ok else "failed"
-        blob.error_code, blob.error = result.error_code, result.error
+        blob.status = result.status
+        blob.error_code, blob.error = result.error_code, result.error or result.not_disclosure
         blob.format, blob.kind, blob.level = document.get("format"), document.get("kind"), document.get("level")
         blob.scope, blob.entity, blob.year = document.get("scope"), document.get("entity"), document.get("year")
         blob.pages = document.get("pages")
@@ -74,6 +81,9 @@ def store_result(settings: Settings, sha256: str, result: CheckResult) -> None:
                                         page=f.page, table_title=f.table, evidence=f.evidence)
                              for f in result.findings)
         session.flush()
+        if completeness:
+            place_completeness(session, completeness)
+            session.flush()
         for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
             queue_document_alerts(session, settings, document)
 
