@@ -6,7 +6,7 @@ import re
 
 # Leaf label → key. Matched against the label with spaces removed; first hit wins.
 _LEAF_KEYS: list[tuple[str, str]] = [
-    (r"^(本年)?(收入|支出)?合计$|^(收入|支出)?总计$|^合计数?$", "total"),
+    (r"^(本年)?(收入|支出)?合计$|^总计$|^合计数?$", "total"),
     (r"使用非财政拨款结余", "use_balance"),
     (r"年初.*结转和?结余|上年结转|上年结余|^(财政拨款)?结转结余$", "opening"),
     (r"年末.*结转和?结余|结转下年", "closing"),

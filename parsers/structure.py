@@ -14,7 +14,7 @@ from parsers.numbers import is_amount_text
 from parsers.tables import Part, build_table, is_data_row, squash
 
 _UNIT = re.compile(r"(?:金额)?单位\s*[:：]\s*(万元|千元|亿元|元)")
-_PAGE_NUMBER = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$")
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*(\d\s*){1,3}[-—–\s]*$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$")
 _NOTE = re.compile(r"^(注|说明|备注)\s*[\d]*[:：]|本表无数据|本表为空|无数据|空表|故本表|本表.*(无|没有)")
 _PART = re.compile(r"^第[一二三四五六七八九十]+部分")
 _HEADING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])")
