@@ -21,6 +21,7 @@ MAX_FAILING_SHARE = 0.25
 MIN_FAILURES = 2  # one failing row is an anomaly to report, not evidence of a misread
 MAX_FAILURES = 3  # an identity failing this often in one table is doubted whatever the share
 _NUMBER = re.compile(r"^[\d,.\s]+$")
+_CODED_LINE = re.compile(r"^\s*\d{3,7}\s+\D")  # a 功能/经济分类 line: code, then its name
 
 
 def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
@@ -52,12 +53,25 @@ def _doubts(ctx: Context, table) -> list[str]:
     numbered = [r for r in table.rows if _NUMBER.match(r.name)]
     if numbered:
         reasons.append(f"{len(numbered)}行的项目名称是数字（如“{numbered[0].name}”），列未对齐")
+    unread = _unread_continuation(ctx, table)
+    if unread:
+        reasons.append(f"第{unread}页似为该表的续页（以科目编码行开头），未能读入")
     for group, tally in ctx.checks.get(id(table), {}).items():
         if tally.failed >= MAX_FAILURES or (
                 tally.failed >= MIN_FAILURES and tally.failed > MAX_FAILING_SHARE * tally.checked):
             formula = group.split("|", 1)[1]
             reasons.append(f"“{formula}”在{tally.checked}处核对中有{tally.failed}处不符")
     return reasons
+
+
+def _unread_continuation(ctx: Context, table) -> int | None:
+    """The page after the table's last page, when it opens with coded lines but no table was read there."""
+    doc = ctx.doc
+    following = max(table.pages or [table.page]) + 1
+    if following > len(doc.page_texts) or any(following in (t.pages or [t.page]) for t in doc.tables):
+        return None
+    lines = [line for line in doc.page_texts[following - 1].splitlines() if line.strip()][:5]
+    return following if any(_CODED_LINE.match(line) for line in lines) else None
 
 
 def _resting_on(finding: Finding, doubts: dict[str, list[str]]) -> str | None:

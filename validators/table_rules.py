@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from parsers.model import Row, Table
+from validators import header_tree
 from validators.core import Context, check_sum, rule
 
 CODED = ("income", "expense", "gpb_expense", "gov_fund", "soe", "gpb_basic", "gpb_project", "project",
@@ -44,7 +45,8 @@ def hierarchy(ctx: Context):
             if not children:
                 continue
             for key in table.amount_keys():
-                if key not in parent.values:
+                # A child printing figures but none in this column was not aligned with it: no sum.
+                if key not in parent.values or any(c.values and key not in c.values for c in children):
                     continue
                 parts = [c.values[key] for c in children if key in c.values]
                 finding = check_sum(ctx, table, parent.values[key], parts, page=parent.page,
@@ -75,47 +77,44 @@ def column_label(table: Table, key: str) -> str:
     return column.label.split("/")[-1] if column and column.label else key
 
 
-# A total column equals the sum of its parts; alternatives are tried in order.
-IDENTITIES: dict[str, list[tuple[str, list[list[str]]]]] = {
-    "income": [
-        ("total", [["income", "opening"],
-                   ["fiscal", "upper", "business", "operating", "affiliated", "other", "special_account",
-                    "unit_funds"],
-                   ["gpb", "gov_fund", "soe", "upper", "business", "operating", "affiliated", "other",
-                    "special_account", "unit_funds"]]),
-        ("fiscal", [["gpb", "gov_fund", "soe"]]),
-    ],
-    "expense": [("total", [["basic", "project", "remit", "operating_exp", "affiliated_sub"]])],
-    "gpb_expense": [("total", [["basic", "project"], ["personnel", "public", "project"]])],
-    "soe": [("total", [["basic", "project"]])],
-    "gov_fund": [("expense", [["basic", "project"]]), ("total", [["basic", "project"]])],
-    "gpb_basic": [("total", [["personnel", "public"]])],
-    "fiscal_summary": [("total", [["gpb", "gov_fund", "soe"]])],
-    "summary": [("total", [["basic", "project"], ["personnel", "public", "project"]])],
-}
+# Tables whose sums have rules of their own (三公) or that hold no sums (performance targets).
+_OWN_IDENTITIES = {"three_public", "perf_target", "evaluation"}
 
 
-@rule("R-ROW", "reconciliation", "error", "行内合计=各组成列之和（如合计=基本支出+项目支出）")
+@rule("R-ROW", "reconciliation", "error", "行内合计=表头中其下一级各列之和（如合计=基本支出+项目支出）")
 def row_identities(ctx: Context):
     for table in ctx.doc.tables:
-        for total_key, alternatives in IDENTITIES.get(table.kind, []):
-            for row in table.rows:
-                if total_key not in row.values:
-                    continue
-                keys = set(table.amount_keys(row.side))
-                parts = next((p for p in alternatives if set(p) & keys and set(p) & keys <= keys
-                              and len(set(p) & keys) >= 2), None)
-                if not parts:
-                    continue
-                present = [k for k in parts if k in keys]
-                figures = [row.values[k] for k in present if k in row.values]
-                finding = check_sum(ctx, table, row.values[total_key], figures, page=row.page,
-                                    where=f"{row.where}（{column_label(table, total_key)}）",
-                                    formula="+".join(column_label(table, k) for k in present))
-                if finding:
-                    yield finding
+        if table.kind in _OWN_IDENTITIES:
+            continue
+        for side in sorted({c.side for c in table.columns}):
+            for identity in header_tree.identities(table, side):
+                formula = "+".join(column_label(table, k) for k in identity.parts)
+                wrapped = _wrapped_lines(table.rows, identity.total)
+                for row in table.rows:
+                    if row.side != side or id(row) in wrapped or identity.total not in row.values or not all(
+                            k in row.values for k in identity.parts):
+                        continue
+                    finding = check_sum(ctx, table, row.values[identity.total],
+                                        [row.values[k] for k in identity.parts], page=row.page,
+                                        where=f"{row.where}（{column_label(table, identity.total)}）",
+                                        formula=formula)
+                    if finding:
+                        yield finding
         if table.kind == "gov_fund":
             yield from _carry_over(ctx, table)
+
+
+def _wrapped_lines(rows: list[Row], total: str) -> set[int]:
+    """A line printing figures but no total is the rest of a wrapped line (name and digits split over two
+    lines): neither it nor the line above holds its whole figures."""
+    wrapped: set[int] = set()
+    for above, row in zip([None, *rows], rows):
+        figure = row.values.get(total)
+        if row.values and (figure is None or not figure.text.strip()) and not row.code:
+            wrapped.add(id(row))
+            if above is not None:
+                wrapped.add(id(above))
+    return wrapped
 
 
 def _carry_over(ctx: Context, table: Table):
