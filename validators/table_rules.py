@@ -73,8 +73,12 @@ def _total_of_classes(ctx: Context, table: Table, rows: list[Row]):
 
 
 def column_label(table: Table, key: str) -> str:
+    """The column's header as people read it: the leaf, with its group for a 小计/合计 (本年收入小计)."""
     column = next((c for c in table.columns if c.key == key), None)
-    return column.label.split("/")[-1] if column and column.label else key
+    if not column or not column.label:
+        return key
+    parts = [p.strip() for p in column.label.split("/") if p.strip()]
+    return "".join(parts[-2:]) if len(parts) > 1 and parts[-1] in ("小计", "合计", "总计") else parts[-1]
 
 
 # Tables whose sums have rules of their own (三公) or that hold no sums (performance targets).
