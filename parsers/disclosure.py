@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.catalog import OTHER
 from parsers.model import Document
 
 # A cover line that names a budget or final account, e.g. "2026年度部门预算信息公开", "部门决算".
@@ -26,7 +27,7 @@ MIN_MONEY_SENTENCES = 2
 
 def not_a_disclosure(doc: Document) -> str | None:
     """Why the document is not a disclosure (Chinese, for people), or None when it is one."""
-    if doc.tables:
+    if any(t.kind != OTHER for t in doc.tables):  # tables outside the catalogue (a notice's 资金安排表) are not enough
         return None
     if not _has_disclosure_title(doc):
         return "文件不是预决算公开文件：封面或标题未出现预算、决算，且文件中没有预决算表格"

@@ -3,8 +3,9 @@ its error-level findings with the reason a person checked it is true.
 
 One YAML file per document under tests/expectations/<corpus>/<file>.yaml. An error the checker raises
 that no expectation holds is unreviewed and fails the tests; so does an expected error no longer raised.
-`python tests/corpus_expectations.py draft FILE...` prints a draft for a document: its errors carry
-`why: TODO` until someone reads the page and writes why each is true (a test rejects any TODO left).
+`python tests/corpus_expectations.py draft FILE...` prints a draft for a document, and
+`python tests/corpus_expectations.py missing` writes one for every document that has none: their errors
+carry `why: TODO` until someone reads the page and writes why each is true (a test rejects any TODO left).
 """
 
 from __future__ import annotations
@@ -76,15 +77,26 @@ def observed(result) -> dict:
     }
 
 
-def draft(path: Path) -> str:
-    seen = observed(checked(path))
+def draft(path: Path, result=None) -> str:
+    seen = observed(result or checked(path))
     for error in seen["errors"]:
         error["why"] = "TODO"
     return yaml.safe_dump({"file": path.name, **seen}, allow_unicode=True, sort_keys=False, width=120)
 
 
+def write_missing() -> None:
+    todo = [d for d in documents() if not d.expectation_file.is_file()]
+    for document, result in zip(todo, check_all([d.path for d in todo]).values()):
+        document.expectation_file.parent.mkdir(parents=True, exist_ok=True)
+        document.expectation_file.write_text(draft(document.path, result), encoding="utf-8")
+        print(document.expectation_file)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["draft"]:
+    if sys.argv[1:2] == ["draft"]:
+        for name in sys.argv[2:]:
+            print(draft(Path(name)))
+    elif sys.argv[1:2] == ["missing"]:
+        write_missing()
+    else:
         sys.exit(__doc__)
-    for name in sys.argv[2:]:
-        print(draft(Path(name)))
