@@ -1,0 +1,363 @@
+"""The seeds rendered in more ways than one give what their plain text PDF gives.
+
+Each rendering (render_seeds.LAYOUTS through Word → PDF, the workbook printed by LibreOffice Calc,
+the web page printed by Chromium) is checked three ways:
+- parity with the text PDF: the same table kinds; per table the same rows (code, name) with the
+  same values in 万元; the same error findings (rule, table kind, the figures of their evidence);
+- an oracle independent of the parser: every parsed row is a row the renderer wrote, with the
+  values written in its cells (the seed text), in column order;
+- each seed's real anomalies are still found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+
+import pytest
+from render_seeds import LAYOUTS, Request, build_model, is_raw, render_many, seeds, written_tables
+
+from fiscalwatch.checker import CheckResult, check_file
+from parsers.model import Row, Table
+
+# variant → (format, layout); "pdf" with no layout is the text PDF everything is compared with.
+VARIANTS = {layout: ("pdf", layout) for layout in LAYOUTS if layout} | {
+    "calc": ("pdf-calc", ""),
+    "chromium": ("pdf-chromium", ""),
+}
+
+# Each seed's real anomalies: rule, severity and the evidence that makes it that anomaly.
+ANOMALIES = {
+    "000": [("N-BUDGET-ITEMS", "error", {"stated": "6175.80", "computed": "5548.20"}),
+            ("N-PERCENT", "error", {"stated": "88.36", "computed": "100"}),
+            ("C-NARRATIVE", "warning", {"budget": "794.50", "actual": "90.40", "rate": "11.38"})],
+    "001": [("N-BUDGET-ITEMS", "error", {"stated": "1734.13", "computed": "4002.43"}),
+            ("C-NARRATIVE", "warning", {"item": "机关运行经费", "rate": "28.35"}),
+            ("C-NARRATIVE", "warning", {"budget": "3014.23", "rate": "13.75"}),
+            ("N-ZERO-BUDGET", "warning", {"actual": "558.24"}),
+            ("N-ZERO-BUDGET", "warning", {"actual": "435.63"}),
+            ("C-EVALUATION", "warning", {"item": "医疗保障罚没收入", "rate": "20.02"}),
+            ("C-EVALUATION", "warning", {"item": "公务员医疗补助及二次报销资金", "rate": "13.42"})],
+    "002": [("M-TOC", "error", {"toc_entry": "七、2024 年支出经济分类汇总表"}),
+            ("N-CHANGE", "error", {"stated": "66.47", "computed": "65.91"})],
+    "003": [("N-COMPLETION-ACTUAL", "error", {"stated": "5000", "table_value": "5017.65"}),
+            ("D-WATERMARK", "warning", {"word": "仅供内部审核"}),
+            ("X-NAMES", "warning", {"code": "2080502"}),
+            ("C-NARRATIVE", "warning", {"item": "卫生健康支出", "rate": "29.98"}),
+            ("C-EVALUATION", "warning", {"actual": "17.65", "rate": "14.71"})],
+    "004": [("N-PART-WHOLE", "error", {"part": "100", "whole": "55.34"}),
+            ("N-PERCENT", "error", {"computed": "180.70"}),
+            ("N-ZERO-BUDGET", "warning", {"actual": "24.8"}),
+            ("C-NARRATIVE", "warning", {"item": "公务接待费", "rate": "21.43"}),
+            ("C-EVALUATION", "warning", {"item": "基金监管专项", "rate": "24.62"})],
+}
+
+# Parser defects the renderings expose (found by comparing each failing case with the text PDF and the cells).
+WRAPPED_BORDERLESS = (
+    "borderless table: a name wrapped inside its cell comes back as a row of its own ('三、国有资本经营预算财政拨款收' "
+    "+ '入', '对民间非营利组织和群众性自治组织' + '补贴'): structure._borderless_row and tables._text_rows take every "
+    "text line as a row and never join a line without figures to the row above; fragments of side-by-side cells "
+    "on one line are glued into one name ('合计合计', '庭的补助补偿')")
+SPLIT_ROW = (
+    "ruled table whose wrapped row LibreOffice breaks over a page: the remainder on the next page becomes a row of "
+    "its own ('援助其他地' + '区支出', '医疗费补' + '助'), and as that figure-less remainder follows the header repeated "
+    "there, build_table's _repeats() fails and the repeated header rows (项目/收入/支出/科目名称) are read as data")
+TEXT_HEADER = (
+    "borderless table with a multi-line header: tables._text_columns finds columns by regex over the header lines "
+    "joined, not by the x positions of the header words, so labels wrapped inside a header cell are missed and the "
+    "table gets the wrong columns (收入决算表 → [name, income]; 支出决算表 → [name, total, basic, project]); figures "
+    "land under wrong keys (2101599 其他医疗保障管理事务支出 0.09 | 0.09 read as total 0, basic 0.09)")
+ONE_ROW_CONTINUATION = (
+    "ruled table continued on the next page by a single row: read_pdf finds no grid in a one-row table and returns "
+    "it as a TextLine, and structure._borderless_row refuses text rows for a table that already has a grid, so the "
+    "row is lost")
+REPEATED_HEADER_ROW = (
+    "a header row repeated inside one ruled grid (the seed's second-page header '经济分类 科目编码 | 科目名称 | 决算数' "
+    "printed mid-sheet) is read as three data rows named 科目名称")
+CODE_PREFIX = (
+    "tables._make_row takes the leading 3-7 digits of any label as a code: in 002's 绩效目标表 '100%' → code 100 + name "
+    "'%', '922.00' → code 922 + name '.00', '6000元' → code 600 + name '0元'; its 部门预算总额 row 521 reads 0 where "
+    "922.00 is printed; 项目支出预算表's unit row ('521' in the 项目名称 column) loses its code; and pdfium's U+FFFE "
+    "for a hyphen LibreOffice breaks a line at is kept in names ('濮财预\ufffe城乡居民基本医疗保险')")
+INFO_STATS = (
+    "部门决算公开相关信息统计表 (项目 | 行次 | 统计数): the 统计数 column is taken for the name column, so rows are named "
+    "by their figures ('16.40', '3.28', '1') and the item names (货物, 工程, 服务, 车辆数…) are lost; the section line "
+    "一、政府采购情况 becomes a row")
+EVALUATION_WRAPPED = (
+    "001's borderless 项目支出绩效自评汇总表 with wrapped cells: the evaluation reader loses 医疗保障罚没收入 (20.02%) and "
+    "公务员医疗补助及二次报销资金 (13.42%)")
+
+# Cases that fail today because of a parser defect; strict, so they fail once the parser is fixed.
+KNOWN = {
+    ("parity", "000", "narrow"): SPLIT_ROW,
+    ("oracle", "000", "narrow"): SPLIT_ROW,
+    ("parity", "003", "narrow"): SPLIT_ROW + "; also in 部门决算公开相关信息统计表",
+    ("oracle", "003", "narrow"): SPLIT_ROW + "; " + INFO_STATS,
+    ("parity", "004", "narrow"): SPLIT_ROW + " ('十六、金' + '融支出' in 收入支出决算总表)",
+    ("oracle", "004", "narrow"): SPLIT_ROW + " ('十六、金' + '融支出' in 收入支出决算总表)",
+    ("parity", "002", "narrow"): SPLIT_ROW + " (绩效目标表 texts: '专项资金细化率…部门参与分' + '配资金总数）×100%')",
+    ("oracle", "002", "narrow"): SPLIT_ROW + "; " + CODE_PREFIX,
+    ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns)" + "; " + EVALUATION_WRAPPED
+    + ", and reads 分值 for 全年执行数: a false C-EVALUATION-RATE error 100 ÷ 9 = 1111.11%",
+    ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
+    ("anomalies", "001", "narrow"): EVALUATION_WRAPPED,
+    ("parity", "000", "plain"): TEXT_HEADER + "; a false N-COMPLETION-ACTUAL error: 政府性基金 table total read as 0 "
+    "against the narrative's 206.40",
+    ("oracle", "000", "plain"): TEXT_HEADER + "; " + WRAPPED_BORDERLESS,
+    ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
+    ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
+    ("parity", "003", "plain"): TEXT_HEADER + "; 部门决算公开相关信息统计表 not found at all (a false M-TOC error) and "
+    "N-COMPLETION-ACTUAL 5000 vs 5,017.65 lost",
+    ("oracle", "003", "plain"): TEXT_HEADER,
+    ("anomalies", "003", "plain"): "N-COMPLETION-ACTUAL (5000 vs 5,017.65), X-NAMES 2080502 and C-EVALUATION 14.71% "
+    "lost: " + TEXT_HEADER,
+    ("parity", "004", "plain"): TEXT_HEADER,
+    ("oracle", "004", "plain"): WRAPPED_BORDERLESS,
+    ("oracle", "001", "text"): WRAPPED_BORDERLESS,
+    ("parity", "001", "groups3"): WRAPPED_BORDERLESS,
+    ("oracle", "001", "groups3"): WRAPPED_BORDERLESS,
+    ("parity", "001", "groups4"): WRAPPED_BORDERLESS + " (four groups: 17 names cut)",
+    ("oracle", "001", "groups4"): WRAPPED_BORDERLESS,
+    ("parity", "001", "breaks"): WRAPPED_BORDERLESS + " (收入支出决算总表 and 财政拨款收入支出决算总表 cut mid-table)",
+    ("oracle", "001", "breaks"): WRAPPED_BORDERLESS,
+    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells)",
+    ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
+    ("anomalies", "001", "chromium"): EVALUATION_WRAPPED,
+    ("parity", "003", "groups3"): SPLIT_ROW + " ('30907 信息网络及软件' + '购置更新')",
+    ("oracle", "003", "groups3"): SPLIT_ROW + "; " + INFO_STATS,
+    ("parity", "000", "calc"): REPEATED_HEADER_ROW,
+    ("parity", "003", "calc"): ONE_ROW_CONTINUATION + " (2210201 住房公积金 24.72 alone on the sheet's second page)",
+    ("oracle", "003", "calc"): ONE_ROW_CONTINUATION + "; " + INFO_STATS,
+    ("parity", "004", "chromium"): ONE_ROW_CONTINUATION + " (the 人员经费合计 | 公用经费合计 row of 06 alone on the next page)",
+    ("parity", "002", "breaks"): "一般公共预算基本支出表 continued without header on a new page: its row '3010204 其他津贴补贴 | "
+    "50501 工资福利支出 | 2.00 | 2.00' is missing from the parse (34 rows in the text PDF, 33 here)",
+    ("parity", "002", "calc"): "the workbook's 绩效目标表 sheets printed by Calc: 部门预算总额 figures (1,962.11, 1,040.11) "
+    "read as row names, the 项目绩效目标表 rows lose their 单位资金 column; " + CODE_PREFIX,
+    **{("oracle", "002", variant): CODE_PREFIX for variant in ("text", "breaks", "calc", "chromium")},
+    **{("oracle", "003", variant): INFO_STATS for variant in ("text", "groups4", "breaks", "chromium")},
+}
+
+
+def request(seed: str, variant: str) -> Request:
+    fmt, layout = VARIANTS.get(variant, ("pdf", ""))
+    return Request.of(seed, fmt, layout=layout)
+
+
+def applies(seed: str, variant: str) -> bool:
+    """A layout that leaves a seed as it is (borderless 001 made borderless, 002 without a 基本支出 table
+    of code | name | amount groups regrouped) gives nothing to compare; the raw text of 001 has no cells
+    to put in a workbook (its header lines are not cells; see test_formats_seeds)."""
+    fmt, layout = VARIANTS[variant]
+    if fmt == "pdf-calc":
+        return not is_raw(seed)
+    return fmt != "pdf" or build_model(seed, layout=layout) != build_model(seed)
+
+
+def cases(test: str, variants=tuple(VARIANTS)) -> list:
+    return [pytest.param(seed, variant, id=f"{seed}-{variant}",
+                         marks=[pytest.mark.xfail(strict=True, reason=KNOWN[(test, seed, variant)])]
+                         if (test, seed, variant) in KNOWN else [])
+            for seed in seeds() for variant in variants if variant == "text" or applies(seed, variant)]
+
+
+@pytest.fixture(scope="session")
+def rendered():
+    """Every seed in every variant and as the text PDF, rendered at once (one LibreOffice run per target,
+    one Chromium), cached across sessions by render_seeds."""
+    keys = [(seed, variant) for seed in seeds() for variant in ("text", *VARIANTS)]
+    return dict(zip(keys, render_many([request(seed, variant) for seed, variant in keys])))
+
+
+@cache
+def _check(path) -> CheckResult:
+    return check_file(path)
+
+
+def checked(rendered, seed: str, variant: str) -> CheckResult:
+    result = _check(rendered[(seed, variant)])
+    assert result.ok, (seed, variant, result.error)
+    return result
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def row_key(table: Table, row: Row) -> tuple:
+    values = tuple(sorted((key, (figure.value * table.factor).normalize()) for key, figure in row.values.items()))
+    return row.code, row.name, values
+
+
+def figures(evidence: dict) -> tuple:
+    """The numbers a finding rests on (pages left out: they move with the layout)."""
+    return tuple(sorted((k, v) for k, v in evidence.items()
+                        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.\d+)?", v) and "page" not in k))
+
+
+def _errors(result: CheckResult) -> tuple[list, list[tuple]]:
+    """Error findings and their keys: rule, the kind of the table they are about, their figures."""
+    kinds = {t.title: t.kind for t in result.document.tables}
+    errors = [f for f in result.findings if f.severity == "error"]
+    return errors, [(f.rule, kinds.get(f.table, f.table), figures(f.evidence)) for f in errors]
+
+
+def error_keys(result: CheckResult) -> Counter:
+    return Counter(_errors(result)[1])
+
+
+def differences(expected: CheckResult, actual: CheckResult) -> list[str]:
+    """What the rendering gives differently from the text PDF, one readable line each."""
+    lines = []
+    want = [t.kind for t in expected.document.tables]
+    got = [t.kind for t in actual.document.tables]
+    if want != got:
+        lines.append(f"table kinds: text PDF {want}, rendering {got}")
+    pending = list(actual.document.tables)
+    for table in expected.document.tables:
+        other = next((t for t in pending if t.kind == table.kind), None)
+        if other is None:
+            continue
+        pending.remove(other)
+        rows, other_rows = Counter(row_key(table, r) for r in table.rows), Counter(row_key(other, r) for r in other.rows)
+        for key in sorted((rows - other_rows).elements(), key=str):
+            lines.append(f"{table.kind} p{table.page}: row lost   {_show(key)}")
+        for key in sorted((other_rows - rows).elements(), key=str):
+            lines.append(f"{table.kind} p{other.page}: row added  {_show(key)}")
+    errors, other_errors = error_keys(expected), error_keys(actual)
+    for key in sorted((errors - other_errors).elements(), key=str):
+        lines.append(f"error lost:  {key}")
+    messages = {key: f.message for f, key in zip(*_errors(actual))}
+    for key in sorted((other_errors - errors).elements(), key=str):
+        lines.append(f"error added: {key} {messages[key][:160]}")
+    return lines
+
+
+def _show(key: tuple) -> str:
+    code, name, values = key
+    return f"{code or '-'} {name} " + " ".join(f"{k}={v}" for k, v in values)
+
+
+CODE = re.compile(r"\d{3}(\d{2}){0,2}")
+
+
+def _amount(text: str) -> Decimal | None:
+    text = text.strip().replace(",", "")
+    if text in ("", "-", "—", "——"):
+        return Decimal(0)
+    return Decimal(text) if re.fullmatch(r"-?\d+(\.\d+)?", text) else None
+
+
+@dataclass
+class Written:
+    """One code | name … | amounts block of a written row; `pairs` are its (code, name) labels
+    (some tables print two classifications side by side: 部门经济分类 and 政府经济分类)."""
+
+    pairs: list[list[str | None]] = field(default_factory=list)
+    amounts: list[Decimal] = field(default_factory=list)
+    texts: set[str] = field(default_factory=set)  # each text cell on its own (类型 | 项目名称 | 单位 columns)
+
+    def names(self, code: str | None, label: str) -> bool:
+        """Whether a row read as `code` and `label` is this block."""
+        return any((code is None or code == own) and (not label or label in (name, *self.texts))
+                   for own, name in self.pairs)
+
+
+def _blocks(cells: list[str]) -> list[Written]:
+    """A written row as blocks, left to right: codes (with 款 | 项 printed in their own columns) and
+    names, then figures; a blank after a name is an amount printed blank, a figure before any label
+    (a line number) belongs to no block."""
+    blocks: list[Written] = []
+    for cell in map(str.strip, cells):
+        block = blocks[-1] if blocks else None
+        value = None if CODE.fullmatch(cell) else _amount(cell)
+        pair = block.pairs[-1] if block and block.pairs else None
+        if (pair and not block.amounts and pair[0] and pair[1] is None and len(pair[0]) < 7
+                and re.fullmatch(r"\d{2}", cell)):
+            pair[0] += cell
+        elif value is None:
+            if block is None or block.amounts:
+                block = Written()
+                blocks.append(block)
+                pair = None
+            if CODE.fullmatch(cell) or pair is None:
+                block.pairs.append([cell, None] if CODE.fullmatch(cell) else [None, cell])
+            else:
+                pair[1] = (pair[1] or "") + cell
+            if not CODE.fullmatch(cell):
+                block.texts.add(re.sub(r"\s+", "", cell))
+        elif pair and (cell or pair[1] is not None):
+            block.amounts.append(value)
+    for block in blocks:
+        for pair in block.pairs:
+            pair[1] = re.sub(r"\s+", "", pair[1] or "")
+            leading = re.match(r"^(\d{3}(?:\d{2}){0,2})(?!\d)(.*)$", pair[1])
+            if pair[0] is None and leading:
+                pair[0], pair[1] = leading.groups()
+    return blocks
+
+
+def _subsequence(values: list[Decimal], amounts: list[Decimal]) -> bool:
+    remaining = iter(amounts)
+    return all(any(value == amount for amount in remaining) for value in values)
+
+
+def oracle_problems(result: CheckResult, written: list[tuple[str, list[list[str]]]]) -> list[str]:
+    """Parsed rows that are not rows the renderer wrote, or carry values its cells do not hold,
+    and written rows with a code that were not read."""
+    lines = []
+    for table in result.document.tables:
+        title = re.sub(r"\s+", "", table.title)
+        rows = [row for name, group in written if re.sub(r"\s+", "", name) == title for row in group]
+        if not rows:
+            lines.append(f"{table.kind} p{table.page}: no table titled {table.title!r} was written")
+            continue
+        blocks = [block for cells in rows for block in _blocks(cells)]
+        for row in table.rows:
+            if not row.code and not row.label:
+                continue
+            candidates = [b.amounts for b in blocks if b.names(row.code, row.label)]
+            order = [c.key for c in table.columns if c.role == "amount" and c.side == row.side and c.key]
+            values = [row.values[k].value for k in dict.fromkeys(order) if k in row.values]
+            if not candidates:
+                lines.append(f"{table.kind} p{row.page}: row {row.code or '-'} {row.label!r} was not written")
+            elif not any(_subsequence(values, amounts) for amounts in candidates):
+                lines.append(f"{table.kind} p{row.page}: row {row.code or '-'} {row.label} values "
+                             f"{[str(v) for v in values]} not in the written {[[str(a) for a in c] for c in candidates]}")
+        read = {r.code for r in table.rows if r.code}
+        for block in blocks:
+            codes = [code for code, _ in block.pairs if code]
+            if codes and not read & set(codes):
+                lines.append(f"{table.kind} p{table.page}: written row {codes[0]} {block.pairs[0][1]} not read")
+    return lines
+
+
+def anomalies_missing(seed: str, result: CheckResult) -> list[str]:
+    missing = []
+    for rule, severity, evidence in ANOMALIES[seed]:
+        if not any(f.rule == rule and f.severity == severity and all(f.evidence.get(k) == v for k, v in evidence.items())
+                   for f in result.findings):
+            missing.append(f"{rule} {severity} {evidence}")
+    return missing
+
+
+# ------------------------------------------------------------------ tests
+
+
+@pytest.mark.parametrize("seed, variant", cases("parity"))
+def test_rendering_gives_what_the_text_pdf_gives(rendered, seed, variant):
+    diff = differences(checked(rendered, seed, "text"), checked(rendered, seed, variant))
+    assert not diff, f"seed {seed} {variant} differs from the text PDF:\n" + "\n".join(diff)
+
+
+@pytest.mark.parametrize("seed, variant", cases("oracle", ("text", *VARIANTS)))
+def test_parsed_values_are_the_written_cells(rendered, seed, variant):
+    problems = oracle_problems(checked(rendered, seed, variant), written_tables(request(seed, variant)))
+    assert not problems, f"seed {seed} {variant}: {len(problems)} rows unlike the cells written:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("seed, variant", cases("anomalies", ("text", *VARIANTS)))
+def test_real_anomalies_are_still_found(rendered, seed, variant):
+    missing = anomalies_missing(seed, checked(rendered, seed, variant))
+    assert not missing, f"seed {seed} {variant}: anomalies not found:\n" + "\n".join(missing)
