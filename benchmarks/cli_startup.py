@@ -18,6 +18,8 @@ COMMANDS = {
     "python -c 'import pdfplumber'": [sys.executable, "-c", "import pdfplumber"],
     "fiscalwatch check --help": [sys.executable, "-m", "fiscalwatch.cli", "check", "--help"],
     "fiscalwatch --help": [sys.executable, "-m", "fiscalwatch.cli", "--help"],
+    # What `check FILE` loads before it reads a byte: the parsers and validators of every format.
+    "import fiscalwatch.checker": [sys.executable, "-c", "import fiscalwatch.checker"],
 }
 
 

@@ -130,9 +130,10 @@ def fetch_line(row: DocumentUrl, replaced: bool) -> str | None:
     return None
 
 
-def blob_line(blob: Blob) -> str:
-    """A processed file: its status and findings by severity, or why it could not be read."""
-    name = blob.filename or blob.sha256[:12]
+def blob_line(blob: Blob, title: str | None) -> str:
+    """A processed file (named by its document's title): its status and findings by severity, or why it
+    could not be read."""
+    name = "：".join(x for x in (title, blob.filename) if x) or blob.sha256[:12]
     if blob.status == "failed":
         return f"无法读取：{name}：{blob.error}（{blob.error_code}）"
     label = STATUS.get(blob.status, blob.status)

@@ -53,7 +53,7 @@ def test_unreachable_sources_fail_the_run_with_their_reasons(tmp_path):
     log = result.stderr
     assert "（北京时间）" in log
     assert re.search(r"采集失败：拒绝连接的门户（refused）：", log) and re.search(r"采集完成：正常的门户（good）：", log)
-    assert re.search(r"已核查：\S+\.pdf：济源市社会医疗保险中心2023年度决算，\d+页，错误\d+项、警告\d+项", log), log
+    assert re.search(r"已核查：济源市社会医疗保险中心2023年度单位决算：\S+\.pdf：济源市社会医疗保险中心2023年度决算，\d+页，错误\d+项、警告\d+项", log), log
     assert "succeeded" not in log and "crawl_source" not in log  # Celery's own task log stays at DEBUG
     assert {s.id: s.consecutive_failures for s in rows(db, Source)} == {"good": 0, "refused": 1, "nodns": 1, "down": 1}
     assert sorted(r.status for r in rows(db, CrawlRun)) == ["failed", "failed", "failed", "ok"]

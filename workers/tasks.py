@@ -9,12 +9,13 @@ import time
 from datetime import datetime, timezone
 
 from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from compliance import refresh_compliance
 from fiscalwatch import report
 from store.db import session_scope
-from store.models import Blob, CrawlRun, DocumentUrl, Source
+from store.models import Blob, CrawlRun, Document, DocumentUrl, Source
 from workers.app import app, current_settings
 from workers.crawl import record_crawl_error, run_crawl
 from workers.delivery import queue_digests, run_delivery
@@ -138,5 +139,6 @@ def _tell_processed(settings, sha256: str, started: datetime, seconds: float) ->
         if blob is None or blob.processed_at is None or blob.processed_at < started:
             return  # not processed by this task (a redelivery, or someone else's lease)
         blob.report = {**(blob.report or {}), "parse_seconds": round(seconds, 3)}
-        line = report.blob_line(blob)
+        title = session.scalar(select(Document.title).where(Document.current_sha256 == sha256).limit(1))
+        line = report.blob_line(blob, title)
     (log.warning if blob.status == "failed" else log.info)(line)
