@@ -65,7 +65,11 @@ def test_a_run_where_everything_works_exits_zero(tmp_path):
         config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}"},
                               [{"id": "good", "name": "正常的门户", "url": portal.section_url("czyjs")}], [])
         result = fiscalwatch("watch", "--once", "--config", str(config), "--loglevel", "WARNING")
+        debug = fiscalwatch("watch", "--once", "--config", str(config), "--loglevel", "DEBUG")
 
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "本轮监测：数据源1个，采集成功1个，失败0个" in result.stdout and "发送提醒0条" in result.stdout
     assert "采集完成" not in result.stderr  # INFO lines are not shown at WARNING
+    assert debug.returncode == 0, debug.stderr[-3000:]
+    assert "采集完成：正常的门户（good）" in debug.stderr
+    assert "Task workers.tasks.crawl_source[" in debug.stderr  # Celery's own log, at DEBUG only

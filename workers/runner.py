@@ -69,8 +69,7 @@ def run_worker(settings: Settings, *, beat: bool, loglevel: str = "INFO", queues
     prepare(settings)
     if beat:
         warn_about_channels(settings)
-    quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]  # Celery's banner only when debugging
-    argv = [*quiet, "worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
+    argv = [*_quiet(loglevel), "worker", f"--queues={','.join(queues)}", f"--loglevel={loglevel}",
             f"--hostname=fiscalwatch-{os.getpid()}@%h"]
     if beat:
         argv.append("--beat")
@@ -82,8 +81,12 @@ def run_beat(settings: Settings, loglevel: str = "INFO") -> None:
     prepare(settings)
     warn_about_channels(settings)
     send("tick")
-    quiet = [] if loglevel.upper() == "DEBUG" else ["--quiet"]
-    app.start([*quiet, "beat", f"--loglevel={loglevel}"])
+    app.start([*_quiet(loglevel), "beat", f"--loglevel={loglevel}"])
+
+
+def _quiet(loglevel: str) -> list[str]:
+    """Celery's banner and start-up chatter only when debugging."""
+    return [] if loglevel.upper() == "DEBUG" else ["--quiet"]
 
 
 def outstanding(settings: Settings, cycle: str) -> int:
