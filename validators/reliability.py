@@ -26,6 +26,7 @@ _CODED_LINE = re.compile(r"^\s*\d{3,7}\s+\D")  # a 功能/经济分类 line: cod
 
 def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
     doubts = {table.title: reasons for table in ctx.doc.tables if (reasons := _doubts(ctx, table))}
+    _state_basis(ctx, findings)
     if not doubts:
         return findings
     kept: list[Finding] = []
@@ -46,6 +47,22 @@ def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
             f"该表的勾稽关系不作为错误" + (f"（{len(held)}项未作结论）。" if held else "。"),
             table=table, reasons=doubts[table.title], withheld=[f.message for f in held]))
     return kept
+
+
+def _state_basis(ctx: Context, findings: list[Finding]) -> None:
+    """Each error says what it rests on: the tables it reads and how their own identities held."""
+    tables = {t.title: t for t in ctx.doc.tables}
+    for finding in findings:
+        if finding.severity != "error" or finding.category != "reconciliation":
+            continue
+        basis = []
+        for title in (finding.table, finding.evidence.get("other_table")):
+            table = tables.get(title)
+            if table is not None:
+                tallies = ctx.checks.get(id(table), {}).values()
+                checked, failed = sum(t.checked for t in tallies), sum(t.failed for t in tallies)
+                basis.append(f"{title}（第{table.page}页）读取可靠：表内{checked}处核对，{failed}处不符")
+        finding.evidence["basis"] = basis or ["情况说明原文中的数字"]
 
 
 def _doubts(ctx: Context, table) -> list[str]:

@@ -32,7 +32,7 @@ EVIDENCE = {
     "formula": "算式", "word": "用词", "level": "级次", "entity": "单位", "table_entity": "表中单位",
     "table_page": "表格页", "current": "本年", "previous": "上年", "base": "基数", "message": "说明",
     "ocr_confidence": "识别置信度", "withheld": "未作结论的核对", "listed": "目录所列表格", "stated_unit": "文中单位",
-    "file": "文件",
+    "file": "文件", "basis": "依据",
 }
 
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
