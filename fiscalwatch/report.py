@@ -153,6 +153,7 @@ def once_summary(report: OnceReport) -> str:
                          f"新文件{source.new}个")
         else:
             lines.append(f"  ✗ {source.name}（{source.id}）：采集失败：{source.reason}")
+    lines.append(f"共列出文件{sum(s.documents for s in report.sources)}个，其中新文件{sum(s.new for s in report.sources)}个")
     processed = report.processed
     parts = "，".join(f"{STATUS.get(status, status)}{count}个" for status, count in sorted(processed.items()))
     lines.append(f"处理文件{sum(processed.values())}个" + (f"：{parts}" if parts else ""))

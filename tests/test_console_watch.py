@@ -48,7 +48,7 @@ def test_unreachable_sources_fail_the_run_with_their_reasons(tmp_path):
     assert re.search(r"✗ 拒绝连接的门户（refused）：采集失败：无法连接", summary), summary
     assert re.search(r"✗ 域名不存在的门户（nodns）：采集失败：域名解析失败", summary), summary
     assert re.search(r"✗ 服务器出错的门户（down）：采集失败：.*503", summary), summary
-    assert "处理文件1个：已核查1个" in summary
+    assert "共列出文件1个，其中新文件1个" in summary and "处理文件1个：已核查1个" in summary
 
     log = result.stderr
     assert "（北京时间）" in log
