@@ -13,7 +13,9 @@ from typing import Literal
 Style = Literal["markdown", "text", "json"]
 
 _STYLES: dict[str, Style] = {
-    "dingtalk": "markdown", "wecombot": "markdown", "feishu": "markdown", "lark": "markdown",
+    "dingtalk": "markdown", "feishu": "markdown", "lark": "markdown",
+    # Apprise's WeCom robot sends text messages only: Markdown marks would show as typed.
+    "wecombot": "text",
     "mailto": "text", "mailtos": "text",
     "json": "json", "jsons": "json",
 }
@@ -21,8 +23,8 @@ PACKED = "fiscalwatch-alert/1"
 
 
 def channel_style(url: str) -> Style:
-    """Markdown where the channel renders it (DingTalk, Feishu; WeCom shows it as written), plain text for
-    e-mail, text plus fields for JSON webhooks; Markdown for anything else (Apprise converts it)."""
+    """Markdown where the channel renders it (DingTalk, Feishu), plain text for e-mail and WeCom robots (sent
+    as text by Apprise), text plus fields for JSON webhooks; Markdown for anything else (Apprise converts it)."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     return _STYLES.get(scheme, "markdown")
 

@@ -3,8 +3,8 @@ run for routes that want a single message, or one message per event.
 
 Document alerts list every error and every low-completion finding, grouped by category, each with its
 page and figures; other warnings up to ``top_n``; what remains is counted, with a link to the document
-page. Each channel gets the form it shows best (``channel_style``): Markdown for DingTalk, WeCom and
-Feishu, plain text for e-mail, and for JSON webhooks the text plus the same content as fields
+page. Each channel gets the form it shows best (``channel_style``): Markdown for DingTalk and Feishu,
+plain text for e-mail and WeCom robots, and for JSON webhooks the text plus the same content as fields
 (``alerts.channels.pack``).
 """
 

@@ -157,7 +157,7 @@ def test_digest_puts_each_document_of_a_crawl_run_in_one_message():
 
 
 @pytest.mark.parametrize(("url", "style"), [
-    ("dingtalk://token/", "markdown"), ("wecombot://key", "markdown"), ("feishu://token/", "markdown"),
+    ("dingtalk://token/", "markdown"), ("wecombot://key", "text"), ("feishu://token/", "markdown"),
     ("mailto://user:pass@example.com", "text"), ("mailtos://user:pass@example.com", "text"),
     ("json://127.0.0.1/hook", "json"), ("jsons://hooks.example.org/x", "json"), ("tgram://bot/chat", "markdown"),
 ])
