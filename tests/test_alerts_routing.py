@@ -114,3 +114,14 @@ def test_document_alerts_compose_per_route_from_its_own_findings():
     assert alerts["rates"].title.endswith("：警告1项")
     assert "执行率仅12%" in alerts["rates"].body and "合计不符" not in alerts["rates"].body
     assert (alerts["rates"].category, alerts["rates"].severity) == ("low_completion", "warning")
+
+
+def test_digest_routes_take_documents_in_their_digest_only():
+    routes = [route("each"), route("digest", digest=True), route("ops", categories=["operations"], digest=True)]
+    withdrawn = compose_event(Event("withdrawn", document=DOC, when=date(2024, 12, 1), error="HTTP 404"))
+    failing = compose_event(Event("crawl_failing", source_id="puyang", source_name="濮阳市财政局", failures=3,
+                                  error="timeout"))
+
+    assert names([r for r, _ in document_alerts(DOC, FINDINGS, routes, top_n=5)]) == ["each"]
+    assert names(routes_for(withdrawn, routes)) == ["each"]  # counted in the digest instead
+    assert names(routes_for(failing, routes)) == ["each", "digest", "ops"]  # operations never wait for a digest
