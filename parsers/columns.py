@@ -119,7 +119,7 @@ def three_public_key(path: list[str], latest_year: str | None = None) -> str | N
 
 
 def is_line_label(label: str) -> bool:
-    return "行次" in squash(label)
+    return bool(re.search(r"行次|^序号$", squash(label)))
 
 
 def is_code_label(label: str) -> bool:

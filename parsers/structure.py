@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from parsers import catalog
@@ -11,6 +12,7 @@ from parsers.identify import identify
 from parsers.layout import Grid, Layout, Page, TextLine
 from parsers.model import Document, Sentence, Table, TocEntry
 from parsers.numbers import is_amount_text
+from parsers.tables import CODE as CODE_ROW
 from parsers.tables import Part, build_table, is_data_row, squash
 
 _UNIT = re.compile(r"(?:金额)?单位\s*[:：]\s*(万元|千元|亿元|元)")
@@ -43,6 +45,7 @@ class _Walker:
         self.current: _Source | None = None
         self.narrative: list[tuple[str, int]] = []
         self.toc_pages = _toc_pages(layout.pages)
+        self.furniture = _running_lines(layout.pages, doc.kind)
 
     def run(self) -> None:
         for page in self.layout.pages:
@@ -79,7 +82,7 @@ class _Walker:
     # -- body text
     def line(self, line: TextLine, page: int) -> None:
         text = line.text.strip()
-        if not text or _PAGE_NUMBER.match(text):
+        if not text or _PAGE_NUMBER.match(text) or squash(text) in self.furniture:
             return
         kind = catalog.table_kind(text, self.doc.kind)
         if kind and len(squash(text)) <= 50:
@@ -124,7 +127,7 @@ class _Walker:
 
     def grid(self, grid: Grid, page: int) -> None:
         grid = self._strip_title_rows(grid, page)
-        if self.current and not self.current.closed:
+        if self.current and (not self.current.closed or _continues(self.current, grid, page)):
             self.current.parts.append(Part(page, grid=grid))
             return
         hit = _classify_grid(grid)
@@ -173,6 +176,25 @@ class _Walker:
             return
         self.current = _Source(kind, title.strip(), page)
         self.sources.append(self.current)
+
+
+def _continues(source: _Source, grid: Grid, page: int) -> bool:
+    """A grid at the top of a later page that starts with a data row and has the width of the table
+    before it continues that table, even when page furniture came between them."""
+    last = next((p for p in reversed(source.parts) if p.grid is not None), None)
+    return (last is not None and page > last.page and bool(grid.rows) and source.kind != "evaluation"
+            and len(grid.rows[0]) == len(last.grid.rows[-1]) and CODE_ROW.match(squash(grid.rows[0][0] or "")) is not None
+            and is_data_row([c or "" for c in grid.rows[0]], source.kind))
+
+
+def _running_lines(pages: list[Page], doc_kind: str | None) -> set[str]:
+    """Running headers and footers: the same line on many pages that is neither a title nor a unit line."""
+    counts: Counter[str] = Counter()
+    for page in pages:
+        counts.update({squash(b.text) for b in page.blocks if isinstance(b, TextLine)})
+    threshold = max(3, len(pages) // 4)
+    return {text for text, count in counts.items() if count >= threshold and text
+            and not (catalog.table_kind(text, doc_kind) or _UNIT.search(text) or _TABLE_META.match(text))}
 
 
 def _is_heading(text: str) -> bool:
