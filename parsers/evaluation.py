@@ -25,11 +25,14 @@ def parse_evaluations(parts: list[Part]) -> list[Evaluation]:
     evaluations: list[Evaluation] = []
     project = ""
     summary: list[str] | None = None  # name pieces, once a 汇总表 header was seen
+    header: list[str] = []  # the latest 年初预算数 | 全年预算数 | 全年执行数 | 分值 | 执行率 | 得分 row
     for part in parts:
         for cells in _rows(part):
             texts = [squash(c) for c in cells if squash(c)]
             if not texts:
                 continue
+            if any("执行数" in t for t in texts) and not any(is_amount_text(t) for t in texts):
+                header = [squash(c) for c in cells]
             if _NAME.search(texts[0]):
                 rest = [t for t in texts[1:] if t]
                 if rest and "预算数" in rest[0]:
@@ -38,7 +41,9 @@ def parse_evaluations(parts: list[Part]) -> list[Evaluation]:
                 project = rest[0] if rest else _NAME.split(texts[0])[-1]
                 continue
             if _FUNDS.search(texts[0]) and project:
-                evaluations.append(_funding(project, part.page, texts))
+                by_header = _by_header(header, cells) if part.grid is not None else None
+                evaluations.append(by_header(project, part.page, texts) if by_header else _funding(
+                    project, part.page, texts, scored=_points_before_rate(header)))
                 project = ""
             elif summary is not None:
                 summary = _summary_row(texts, summary, part.page, evaluations)
@@ -69,8 +74,43 @@ def _summary_row(texts: list[str], pieces: list[str], page: int, out: list[Evalu
     return []
 
 
-def _funding(project: str, page: int, texts: list[str]) -> Evaluation:
-    """年初预算数, 全年预算数, 全年执行数, 执行率, 得分 — or, in shorter templates, 预算数, 执行数, 执行率, 得分."""
+_COLUMNS = {  # meaning → header label, first match wins
+    "year_start": re.compile(r"年初预算"),
+    "full_year": re.compile(r"全年预算|调整(后)?预算"),
+    "executed": re.compile(r"执行数|实际(支出|执行)"),
+    "rate": re.compile(r"执行率"),
+    "score": re.compile(r"得分"),
+}
+
+
+def _points_before_rate(header: list[str]) -> bool:
+    joined = "".join(header)
+    return "分值" in joined and "执行率" in joined and joined.index("分值") < joined.index("执行率")
+
+
+def _by_header(header: list[str], cells: list[str]):
+    """Read the funding row cell by cell under its own header (分值 is never an amount), when they align."""
+    if len(header) != len(cells):
+        return None
+    at = {key: next((i for i, h in enumerate(header) if pattern.search(h)), None) for key, pattern in _COLUMNS.items()}
+    if at["executed"] is None or at["full_year"] is None:
+        return None
+
+    def value(key: str, parse=parse_amount):
+        index = at[key]
+        return parse(cells[index]) if index is not None and squash(cells[index]) else None
+
+    def make(project: str, page: int, texts: list[str]) -> Evaluation:
+        return Evaluation(project=project, page=page, year_start_budget=value("year_start"),
+                          full_year_budget=value("full_year"), executed=value("executed"),
+                          stated_rate=value("rate", parse_percent), score=value("score"), quote=" ".join(texts))
+    return make
+
+
+def _funding(project: str, page: int, texts: list[str], scored: bool = False) -> Evaluation:
+    """年初预算数, 全年预算数, 全年执行数, 执行率, 得分 — or, in shorter templates, 预算数, 执行数, 执行率, 得分.
+
+    `scored`: the header prints 分值 before 执行率, so the last figure before the rate is the points."""
     amounts = []
     rate = score = None
     rate_seen = False  # a rate cell, even one printed as a bare "%"
@@ -84,6 +124,8 @@ def _funding(project: str, page: int, texts: list[str]) -> Evaluation:
             amounts.append(parse_amount(text))
         elif rate_seen and score is None and is_amount_text(text):
             score = parse_amount(text)
+    if scored and rate_seen and amounts:
+        amounts.pop()
     if len(amounts) == 2:
         amounts.insert(0, None)
     padded = amounts + [None] * (3 - len(amounts))

@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from parsers import catalog, parse_file
+from parsers.evaluation import parse_evaluations
+from parsers.layout import Grid, TextLine
+from parsers.tables import Part
 
 WILD = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "wild"
 MANIFEST = json.loads((WILD / "MANIFEST.json").read_text(encoding="utf-8")) if WILD.exists() else []
@@ -178,3 +181,22 @@ def test_tables_beside_the_core_set_are_found_with_their_titles(documents):
     assert titles["gpb_economic"].endswith("一般公共预算支出表（按经济分类）")
     assert titles["basic_summary"].endswith("基本支出总表")
     assert documents["xian"].entity == "西安市人民政府国有资产监督管理委员会"
+
+
+def test_self_evaluation_columns_are_read_by_their_header():
+    """分值 10 sits between 全年执行数 and 执行率; with 年初预算数 blank it must not become the execution."""
+    grid = Grid([
+        ["项目名称", "道路养护", "", "", "", "", ""],
+        ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["年度资金总额", "", "120.00", "36.00", "10", "30.00%", "3"],
+    ])
+    (evaluation,) = parse_evaluations([Part(5, grid=grid)])
+    assert evaluation.project == "道路养护"
+    assert evaluation.year_start_budget is None
+    assert (evaluation.full_year_budget, evaluation.executed) == (Decimal("120.00"), Decimal("36.00"))
+    assert (evaluation.stated_rate, evaluation.score) == (Decimal("30.00"), Decimal("3"))
+
+    lines = [TextLine("项目名称 道路养护"), TextLine("项目资金（万元） 年初预算数 全年预算数 全年执行数 分值 执行率 得分"),
+             TextLine("年度资金总额 120.00 36.00 10 30.00% 3")]
+    (borderless,) = parse_evaluations([Part(5, lines=lines)])
+    assert (borderless.full_year_budget, borderless.executed) == (Decimal("120.00"), Decimal("36.00"))
