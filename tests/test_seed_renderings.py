@@ -83,9 +83,9 @@ CODE_PREFIX = (
     "922.00 is printed; 项目支出预算表's unit row ('521' in the 项目名称 column) loses its code; and pdfium's U+FFFE "
     "for a hyphen LibreOffice breaks a line at is kept in names ('濮财预\ufffe城乡居民基本医疗保险')")
 INFO_STATS = (
-    "部门决算公开相关信息统计表 (项目 | 行次 | 统计数): the 统计数 column is taken for the name column, so rows are named "
-    "by their figures ('16.40', '3.28', '1') and the item names (货物, 工程, 服务, 车辆数…) are lost; the section line "
-    "一、政府采购情况 becomes a row")
+    "部门决算公开相关信息统计表: its header row '项目 | 行次 | 统计数' follows the section row '一、政府采购情况', so no "
+    "header is found, all three columns get role name with empty labels, and each row is named by its last column, "
+    "the 统计数 figure ('16.40', '3.28', '1'): the item names (货物, 工程, 服务, 车辆数…) and every figure are lost")
 EVALUATION_NARROW = (
     "001's borderless 项目支出绩效自评汇总表 in narrow columns: parse_evaluations joins the pieces of wrapped project "
     "names to the wrong rows ('医疗保障' | '罚没收入2022年中央财政医…'), so 医疗保障罚没收入 (20.02%) and 公务员医疗补助及"
@@ -109,8 +109,9 @@ KNOWN = {
     ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns); " + EVALUATION_NARROW,
     ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
     ("anomalies", "001", "narrow"): EVALUATION_NARROW,
-    ("parity", "000", "plain"): TEXT_HEADER + "; a false N-COMPLETION-ACTUAL error: 政府性基金 table total read as 0 "
-    "against the narrative's 206.40",
+    ("parity", "000", "plain"): TEXT_HEADER + "; the 政府性基金 table gets columns [项目, 本年支出/小计 → total, 项目支出] "
+    "for its six printed amounts, so 'total' takes the 年初结转和结余 figure 0: a false N-COMPLETION-ACTUAL error "
+    "(table 0 against the narrative's 206.40)",
     ("oracle", "000", "plain"): TEXT_HEADER + "; " + WRAPPED_BORDERLESS,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
     ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
@@ -138,8 +139,10 @@ KNOWN = {
     ("parity", "003", "calc"): ONE_ROW_CONTINUATION + " (2210201 住房公积金 24.72 alone on the sheet's second page)",
     ("oracle", "003", "calc"): ONE_ROW_CONTINUATION + "; " + INFO_STATS,
     ("parity", "004", "chromium"): ONE_ROW_CONTINUATION + " (the 人员经费合计 | 公用经费合计 row of 06 alone on the next page)",
-    ("parity", "002", "breaks"): "一般公共预算基本支出表 continued without header on a new page: its row '3010204 其他津贴补贴 | "
-    "50501 工资福利支出 | 2.00 | 2.00' is missing from the parse (34 rows in the text PDF, 33 here)",
+    ("parity", "002", "breaks"): "一般公共预算基本支出表 cut over pages: tables._repeated drops '3010204 其他津贴补贴 | 50501 "
+    "工资福利支出 | 2.00 | 2.00' on p18 as a row printed again, because rows are keyed by the last code/name pair "
+    "(50501 工资福利支出) and '30110 职工基本医疗保险缴费 | 50501 工资福利支出 | 2.00 | 2.00' on an earlier page has the "
+    "same key and figures (two classifications side by side: the row's own code 3010204 is overwritten)",
     ("parity", "002", "calc"): "the workbook's 绩效目标表 sheets printed by Calc: 部门预算总额 figures (1,962.11, 1,040.11) "
     "read as row names, the 项目绩效目标表 rows lose their 单位资金 column; " + CODE_PREFIX,
     **{("oracle", "002", variant): CODE_PREFIX for variant in ("text", "breaks", "calc", "chromium")},
