@@ -7,7 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 _BLANKS = {"", "-", "—", "——", "－", "--", "/", "—-", "-—", "0", "0.0", "0.00"}
-_AMOUNT = re.compile(r"^[-−]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# Some publishers group only the last thousands (120258,600): the groups after the first still have
+# three digits, which two glued figures ("925,901925,901") do not.
+_AMOUNT = re.compile(r"^[-−]?(\d+(,\d{3})+|\d+)(\.\d+)?$")
+_IRREGULAR = re.compile(r"^[-−]?\d{4,},")
 _PERCENT = re.compile(r"^([-−]?\d+(?:\.\d+)?)\s*%$")
 
 # Multipliers from a printed unit to 万元, the unit every normalised value uses.
@@ -44,6 +47,11 @@ def decimals(value: Decimal) -> int:
     """Digits printed after the decimal point."""
     exponent = value.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def irregular_grouping(text: str | None) -> bool:
+    """Thousands separators missing before the last group ("120258,600")."""
+    return bool(_IRREGULAR.match(clean(text)))
 
 
 def is_amount_text(text: str | None) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from parsers import columns as col
 from parsers.layout import Grid, TextLine
 from parsers.model import Column, Figure, Row, Table
-from parsers.numbers import is_amount_text, parse_amount
+from parsers.numbers import irregular_grouping, is_amount_text, parse_amount
 
 CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 _SMALL_INT = re.compile(r"^\d{1,3}$")
@@ -422,13 +422,43 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
             part_rows = _text_rows(data_lines, columns, part.page)
         if not table.columns:
             table.columns = columns
+        if table.rows and part_rows and _wrapped_over_page(part_rows[0], table.rows[-1]):
+            _join_row(table.rows[-1], part_rows[0], columns)
+            part_rows = part_rows[1:]
         table.rows.extend(r for r in part_rows if not _repeated(r, table.rows))
         if part.page not in table.pages:
             table.pages.append(part.page)
     if unread:
         table.problems.append(f"{len(unread)}个金额格不是一个数（如{unread[0]}），可能是相邻两列的数字连在一起")
     table.problems.extend(_odd_decimals(table))
+    table.problems.extend(_mixed_grouping(table))
     return table
+
+
+def _wrapped_over_page(row: Row, previous: Row) -> bool:
+    """The rest of a row cut by the page break ("杭州市机动 … 12,437.3" / "车驾驶员考试服务中心 … 6"): a first
+    row without code whose total is blank, though the row before it has figures."""
+    total = row.values.get("total")
+    fragment = not any(f.text for f in row.cells.values()) or (total is not None and not total.text)
+    return (fragment and not row.code and bool(row.name) and row.side == previous.side
+            and not _ENUMERATION.match(row.label) and previous.page < row.page
+            and any(f.text for f in previous.cells.values()))
+
+
+def _join_row(previous: Row, rest: Row, columns: list[Column]) -> None:
+    previous.name += rest.name
+    previous.label += rest.label
+    keys = {c.label: c.key for c in columns if c.role == "amount"}
+    for label, figure in rest.cells.items():
+        if not figure.text:
+            continue
+        text = (previous.cells[label].text if label in previous.cells else "") + figure.text
+        amount = parse_amount(text)
+        if amount is None:
+            continue
+        previous.cells[label] = Figure(amount, text)
+        if keys.get(label):
+            previous.values[keys[label]] = previous.cells[label]
 
 
 def _repeated(row: Row, rows: list[Row]) -> bool:
@@ -438,6 +468,17 @@ def _repeated(row: Row, rows: list[Row]) -> bool:
     texts = {k: f.text for k, f in row.cells.items()}
     return any(r.page != row.page and r.code == row.code and r.name == row.name and r.side == row.side
                and {k: f.text for k, f in r.cells.items()} == texts for r in rows)
+
+
+def _mixed_grouping(table: Table) -> list[str]:
+    """"120258,600" is a publisher's habit when the table prints all its large figures so; beside regularly
+    grouped figures it more likely is two cells run together."""
+    grouped = [(r, f) for r in table.rows for f in r.cells.values() if "," in f.text]
+    odd = [(r, f) for r, f in grouped if irregular_grouping(f.text)]
+    if not odd or len(odd) == len(grouped):
+        return []
+    row, figure = odd[0]
+    return [f"{len(odd)}个金额的千分位与本表其他金额不同（如第{row.page}页{row.where}“{figure.text}”），可能是相邻两列的数字连在一起"]
 
 
 def _odd_decimals(table: Table) -> list[str]:
