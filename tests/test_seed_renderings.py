@@ -62,9 +62,10 @@ WRAPPED_BORDERLESS = (
     "text line as a row and never join a line without figures to the row above; fragments of side-by-side cells "
     "on one line are glued into one name ('合计合计', '庭的补助补偿')")
 SPLIT_ROW = (
-    "ruled table whose wrapped row LibreOffice breaks over a page: the remainder on the next page becomes a row of "
-    "its own ('援助其他地' + '区支出', '医疗费补' + '助'), and as that figure-less remainder follows the header repeated "
-    "there, build_table's _repeats() fails and the repeated header rows (项目/收入/支出/科目名称) are read as data")
+    "ruled table whose wrapped row LibreOffice breaks over a page: the next page repeats the header first and the "
+    "row's remainder follows it; the remainder is not joined to its row ('援助其他地' + '区支出' as two rows; 2101199 "
+    "其他行政事业单位 joined with the header's '项目' instead of '医疗支出'), and as the figure-less remainder sits among "
+    "the header rows, build_table's _repeats() fails and the repeated header rows (项目/收入/支出/科目名称) are read as data")
 TEXT_HEADER = (
     "borderless table with a multi-line header: tables._text_columns finds columns by regex over the header lines "
     "joined, not by the x positions of the header words, so labels wrapped inside a header cell are missed and the "
