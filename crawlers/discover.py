@@ -76,6 +76,7 @@ _NOT_DISCLOSURE = re.compile(r"预算执行|审计(?:工作)?报告|审计结果
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";\s]+)", re.I)
 MIN_DISCLOSURE_SHARE = 0.5  # of a list page's entries
+EMPTY_PAGE = "empty_page"  # refusal code of a page with no entries at all
 MAX_REFRESH_HOPS = 3
 CHALLENGE_MAX_TEXT = 50  # characters of visible text on a challenge or script-only page
 
@@ -159,6 +160,13 @@ class MemoryPageCache:
 
     def put(self, url: str, entry: CacheEntry) -> None:
         self.entries[url] = entry
+
+
+def _emptied(links: list[Link], cached: CacheEntry) -> bool:
+    """A page refused for having no entries at all, which the last crawl read as a list of disclosures."""
+    refused_empty = len(links) == 1 and links[0].role == "refused" and links[0].code == EMPTY_PAGE
+    return refused_empty and any(Link.from_dict(data).role in ("detail", "attachment", "file")
+                                 for data in cached.links)
 
 
 def discover(source: Source, fetcher: Fetcher, cache: PageCache | None = None) -> Discovery:
@@ -245,6 +253,8 @@ class _Discoverer:
             links = [Link("attachment", url, file_ext=ext)] if ext or mime == "application/octet-stream" else []
         else:
             links = analyse(BeautifulSoup(page.text, "lxml"), page)
+            if cached and _emptied(links, cached):
+                links = []  # a list that listed disclosures last time and lists nothing now: all were taken down
         if self.cache is not None and (page.etag or page.last_modified):
             self.cache.put(url, CacheEntry(page.etag, page.last_modified, [link.to_dict() for link in links]))
         return links
@@ -275,7 +285,7 @@ class _Discoverer:
                          code="frame_page")]
         found = f"{len(entries)} 个条目中只有 {disclosures} 个是预决算" if entries else "没有预决算条目或附件"
         return [Link("refused", page.url, f"页面不是预决算列表或详情页：“{title or page.url}”上{found}",
-                     code="not_a_disclosure_page")]
+                     code="not_a_disclosure_page" if entries else EMPTY_PAGE)]
 
     def _indexed_pages(self, soup: BeautifulSoup, page: FetchResult, files: list[Link]) -> list[Link]:
         """The other pages a publication's main content block links to: an index of the units' own

@@ -89,9 +89,13 @@ def spawn(*args: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def run_once(config: Path) -> subprocess.CompletedProcess:
+def run_once(config: Path, failing: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """One `watch --once` cycle; `failing` names the sources expected to fail (the run then exits 1)."""
     result = fiscalwatch("watch", "--once", "--config", str(config), "--loglevel", "WARNING")
-    assert result.returncode == 0, f"watch --once failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    assert result.returncode == (1 if failing else 0), (
+        f"watch --once exited {result.returncode}:\n{result.stdout}\n{result.stderr[-4000:]}")
+    for source_id in failing:
+        assert f"（{source_id}）：采集失败" in result.stdout, result.stdout
     return result
 
 

@@ -51,7 +51,7 @@ def test_pipeline_end_to_end(kind, tmp_path):
         ])
 
         # Cycle 1: every listed file is archived, checked, and alerted once, with its real anomalies.
-        run_once(config)
+        run_once(config, failing=("neibu",))
         ngo = hooks.wait_for(3, path="/ngo")
         by_entity = {re.split(r"\d{4}年度", m.title)[0]: m.message for m in ngo}
         assert set(by_entity) == {"济源市社会医疗保险中心", "洛阳市孟津区医疗保障局", "濮阳市医疗保障局"}, by_entity.keys()
@@ -66,7 +66,7 @@ def test_pipeline_end_to_end(kind, tmp_path):
 
         # Cycle 2: nothing changed, so nothing is downloaded again and nothing is sent again.
         portal.clear_requests()
-        run_once(config)
+        run_once(config, failing=("neibu",))
         file_hits = [r for r in portal.requests if r.path.endswith(".pdf")]
         assert file_hits and all(r.status == 304 for r in file_hits)
         assert len(hooks.messages("/ngo")) == 3
@@ -77,7 +77,7 @@ def test_pipeline_end_to_end(kind, tmp_path):
         changed = _bytes("000", replacements={"90.40万元": "99.40万元"})
         portal.replace_attachment(portal.attachment_urls(first)[0], changed)
         portal.remove_document(gbk)
-        run_once(config)
+        run_once(config, failing=("neibu",))
         new = hooks.messages("/ngo")[3:]
         titles = [m.title for m in new]
         assert sum(t.startswith("文件被替换") for t in titles) == 1, titles
@@ -93,7 +93,7 @@ def test_pipeline_end_to_end(kind, tmp_path):
 
         # Cycle 4: quiet again; every alert row was sent exactly once.
         before = len(hooks.requests)
-        run_once(config)
+        run_once(config, failing=("neibu",))
         assert len(hooks.requests) == before
         alerts = rows(db, Alert)
         assert all(a.status == "sent" and a.attempts == 1 for a in alerts)
