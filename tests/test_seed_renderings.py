@@ -131,7 +131,9 @@ KNOWN = {
     ("oracle", "001", "groups4"): WRAPPED_BORDERLESS,
     ("parity", "001", "breaks"): WRAPPED_BORDERLESS + " (收入支出决算总表 and 财政拨款收入支出决算总表 cut mid-table)",
     ("oracle", "001", "breaks"): WRAPPED_BORDERLESS,
-    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells)",
+    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells); the continuation page of "
+    "财政拨款收入支出决算总表 begins with the first line of a wrapped name, '十四、资源勘探工业信息等支' (no figures), which "
+    "structure.line takes for a narrative heading (_is_heading): the table is closed and the page's 22 rows are lost",
     ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
     ("anomalies", "001", "chromium"): EVALUATION_CHROMIUM,
     ("parity", "003", "groups3"): SPLIT_ROW + " ('30907 信息网络及软件' + '购置更新')",
