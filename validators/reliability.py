@@ -21,7 +21,8 @@ MAX_FAILING_SHARE = 0.25
 MIN_FAILURES = 2  # one failing row is an anomaly to report, not evidence of a misread
 MAX_FAILURES = 3  # an identity failing this often in one table is doubted whatever the share
 _NUMBER = re.compile(r"^[\d,.\s]+$")
-_CODED_LINE = re.compile(r"^\s*\d{3,7}\s+\D")  # a 功能/经济分类 line: code, then its name
+# A 功能/经济分类 line: a 3-, 5- or 7-digit code, then its name (not "2022 年度…").
+_CODED_LINE = re.compile(r"^\s*(\d{3}|\d{5}|\d{7})\s+(?!年)[^\d\s]")
 
 
 def gate(ctx: Context, findings: list[Finding]) -> list[Finding]:
