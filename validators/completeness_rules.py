@@ -20,7 +20,7 @@ def _unreadable_note(ctx: Context) -> str:
 PUBLICATION_RULES = ("M-REQUIRED", "M-TOC", "M-TABLES-ELSEWHERE")
 
 
-@rule("M-TABLES-ELSEWHERE", "missing_table", "warning", "文件只有情况说明时，报表须另行公开")
+@rule("M-TABLES-ELSEWHERE", "missing_table", "warning", "文件未含多数报表时，缺表须与同一页面的其他附件一并判断")
 def tables_elsewhere(ctx: Context):
     doc = ctx.doc
     if doc.sentences and not doc.unreadable_pages and not _holds_its_tables(doc):

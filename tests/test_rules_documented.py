@@ -1,0 +1,16 @@
+"""The README's rule table is the rule registry: the same ids, categories, severities and titles."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from validators import RULES
+from validators.reliability import GATE
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_lists_every_rule_as_registered():
+    rows = re.findall(r"^\| `([^`]+)` \| (\w+) \| (\w+) \| (.+?) \|$", README.read_text(encoding="utf-8"), re.M)
+    assert rows == [(r.id, r.category, r.severity, r.title) for r in [*RULES, GATE]]
