@@ -6,8 +6,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from fiscalwatch.settings import Settings
 from parsers import Parsed, UnreadableFile, no_documents, parse_documents, primary
 from parsers.disclosure import not_a_disclosure
+from parsers.limits import run_limited
 from parsers.model import Document
 from validators import validate
 from validators.core import Finding
@@ -69,7 +71,7 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> C
     """Plain files give one result. Archives give the primary member's result at the top level
     (so consumers of single documents work unchanged) with every member's result in `members`."""
     try:
-        parsed = parse_documents(path)
+        parsed = parse_limited(path)
     except UnreadableFile as exc:
         return CheckResult(file=str(path), error_code=exc.code, error=exc.message)
     results = [_check(str(path), p, low_completion_threshold) for p in parsed]
@@ -81,6 +83,14 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> C
         return CheckResult(file=str(path), error_code=error.code, error=error.message, members=results)
     top = results[parsed.index(best)]
     return replace(top, members=results)
+
+
+def parse_limited(path: Path) -> list[Parsed]:
+    """parse_documents under the pipeline's memory and time limits (parsers.limits): whatever a hostile or
+    broken file does to a reader ends as an UnreadableFile with a clear code, never as a traceback."""
+    defaults = Settings.model_fields
+    return run_limited(lambda: parse_documents(path), memory_mb=defaults["worker_max_memory_mb"].default,
+                       seconds=defaults["parse_time_limit"].default)
 
 
 def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
@@ -109,7 +119,7 @@ def check_publication(paths: list[Path], low_completion_threshold: Decimal = Dec
 
 def _check_parts(path: Path, low_completion_threshold: Decimal) -> list[CheckResult]:
     try:
-        parsed = parse_documents(path)
+        parsed = parse_limited(path)
     except UnreadableFile as exc:
         return [CheckResult(file=str(path), error_code=exc.code, error=exc.message)]
     return [_check(str(path), p, low_completion_threshold, scope="member") for p in parsed]
