@@ -4,11 +4,14 @@ Both limiters atomically reserve the next free slot of a host and then sleep unt
 so concurrent callers queue up in order instead of stampeding when a slot frees up.
 ``LocalRateLimiter`` spaces the threads of one process; ``RedisRateLimiter`` spaces every
 worker sharing the Redis server (slots are computed from the Redis clock, so worker clocks
-need not agree).
+need not agree). While Redis cannot be reached, ``RedisRateLimiter`` spaces this process's
+requests on its own instead of failing the crawl: politeness degrades to per-worker, nothing
+is lost, and the shared slots are used again as soon as Redis answers.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Protocol
@@ -18,6 +21,9 @@ import redis
 from fiscalwatch.settings import Settings
 
 REDIS_PREFIX = "fiscalwatch:ratelimit:"
+REDIS_TIMEOUT = 2.0  # seconds; a hung Redis must not hold a crawl longer than a dead one
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -60,9 +66,19 @@ class RedisRateLimiter:
         self.interval_ms = round(interval * 1000)
         self.prefix = prefix
         self._reserve = client.register_script(_RESERVE_SLOT)
+        self._fallback = LocalRateLimiter(interval)
+        self._degraded = False
 
     def wait(self, host: str) -> None:
-        delay_ms = int(self._reserve(keys=[self.prefix + host], args=[self.interval_ms]))
+        try:
+            delay_ms = int(self._reserve(keys=[self.prefix + host], args=[self.interval_ms]))
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if not self._degraded:
+                log.warning("rate limiter: Redis unreachable (%s), spacing requests in this process", exc)
+            self._degraded = True
+            self._fallback.wait(host)
+            return
+        self._degraded = False
         if delay_ms > 0:
             time.sleep(delay_ms / 1000)
 
@@ -72,5 +88,7 @@ def make_rate_limiter(settings: Settings) -> RateLimiter:
     rate = settings.requests_per_second
     interval = 1.0 / rate if rate > 0 else 0.0
     if settings.broker_url.startswith(("redis://", "rediss://")):
-        return RedisRateLimiter(redis.Redis.from_url(settings.broker_url), interval)
+        client = redis.Redis.from_url(settings.broker_url, socket_timeout=REDIS_TIMEOUT,
+                                      socket_connect_timeout=REDIS_TIMEOUT)
+        return RedisRateLimiter(client, interval)
     return LocalRateLimiter(interval)

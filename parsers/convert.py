@@ -4,6 +4,12 @@ Each call gets a fresh private profile (concurrent soffice processes sharing one
 hand their work to each other or deadlock), runs in its own process group so a timeout
 kills soffice.bin and its helpers too, and takes one of a few machine-wide slots so
 parallel workers cannot start unbounded numbers of office processes.
+
+LibreOffice fetches a document's linked images while converting (a crawled .doc/.odt could make it
+request internal addresses), so it runs with no network at all: in a new network namespace holding
+only a loopback interface that is down (``unshare -n`` as root, ``unshare -rn`` in an unprivileged user
+namespace otherwise). Where neither is available (a container without namespace rights) conversion is
+refused, unless ``FISCALWATCH_CONVERT_WITH_NETWORK=1`` says the host itself has no network to reach.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from parsers.errors import UnreadableFile
@@ -44,11 +51,23 @@ def converted(path: Path, source_ext: str, target: str, timeout: float = CONVERT
             "--convert-to", target, "--outdir", str(work / "out"), str(source),
         ]
         with _slot():
-            _run(command, timeout)
+            _run([*_no_network(), *command], timeout)
         output = work / "out" / f"input.{target}"
         if not output.exists() or output.stat().st_size == 0:
             raise UnreadableFile("conversion_failed", "文档转换失败：LibreOffice 无法打开该文件（可能已损坏或加密）")
         yield output
+
+
+@lru_cache(maxsize=1)
+def _no_network() -> tuple[str, ...]:
+    """The command prefix that takes the network away, the first of these that works here."""
+    unshare = shutil.which("unshare")
+    for prefix in ((unshare, "-n"), (unshare, "-r", "-n")) if unshare else ():
+        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    if os.environ.get("FISCALWATCH_CONVERT_WITH_NETWORK") == "1":
+        return ()
+    raise UnreadableFile("converter_unsafe", "无法在隔离网络的环境中运行 LibreOffice（需要 unshare），为防止转换时访问网络，未转换该文件")
 
 
 def _run(command: list[str], timeout: float) -> None:

@@ -38,12 +38,13 @@ def sniff(path: Path) -> str:
         head = handle.read(8192)
     if not head.strip(b"\x00 \t\r\n"):
         raise UnreadableFile("empty_file", "文件为空")
-    if b"%PDF-" in head[:1024]:
-        return PDF
+    # Containers first: a stored (uncompressed) zip or rar shows its first member's bytes, a PDF's included.
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(path)
     if head.startswith(b"Rar!\x1a\x07"):
         return RAR
+    if b"%PDF-" in head[:1024]:
+        return PDF
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
     if head.startswith(_IMAGES):

@@ -62,7 +62,10 @@ class CrawlRun(Base):
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | ok | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued | running | ok | failed
+    # While running: the worker's lease; a run whose lease ran out (its worker died) is taken up again.
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     documents_found: Mapped[int] = mapped_column(Integer, default=0)
     new_documents: Mapped[int] = mapped_column(Integer, default=0)

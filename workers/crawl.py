@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from alerts import Event
 from crawlers import Discovery, FoundDocument, discover
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 # A list that suddenly shows less than this share of the links it used to is a broken crawl, not a purge.
 SUSPICIOUS_DROP = 0.5
 SUSPICIOUS_MIN_BEFORE = 4
+# A running crawl's lease: longer than any crawl (discovery's page and link caps bound it), after which
+# the run is taken up again (its worker died); a run that kills its worker this often ends as failed.
+CRAWL_LEASE = timedelta(minutes=15)
+MAX_CRAWL_ATTEMPTS = 3
 
 
 @dataclass
@@ -32,13 +36,29 @@ class CrawlOutcome:
     healthy: bool
 
 
-def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
+def claim(settings: Settings, run_id: int) -> int | None:
+    """Take a queued run, or a running one whose worker's lease ran out; returns the attempt, None if not ours."""
+    now = datetime.now(timezone.utc)
     with session_scope(settings.database_url) as session:
-        run = session.get(CrawlRun, run_id)
-        if run is None or run.status in ("ok", "failed"):
-            return CrawlOutcome([], True)  # a redelivered crawl that already finished
-        run.status, run.started_at = "running", datetime.now(timezone.utc)
-        source_id = run.source_id
+        claimed = session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id, or_(CrawlRun.status == "queued",
+                                              (CrawlRun.status == "running") & (CrawlRun.lease_until < now)))
+            .values(status="running", started_at=now, lease_until=now + CRAWL_LEASE, attempts=CrawlRun.attempts + 1))
+        if claimed.rowcount != 1:
+            return None  # a redelivered crawl that finished, or that another worker is doing
+        return session.scalar(select(CrawlRun.attempts).where(CrawlRun.id == run_id))
+
+
+def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
+    attempt = claim(settings, run_id)
+    if attempt is None:
+        return CrawlOutcome([], True)
+    if attempt > MAX_CRAWL_ATTEMPTS:
+        message = f"抓取时工作进程已异常退出{attempt - 1}次，本次不再重试"
+        return _finish(settings, run_id, Discovery(errors=[("", "worker_crashed", message)]), failure=message)
+    with session_scope(settings.database_url) as session:
+        source_id = session.get(CrawlRun, run_id).source_id
     config = source_config(settings, source_id)
     if config is None:
         message = "配置中已没有该数据源"
@@ -58,7 +78,7 @@ def _finish(settings: Settings, run_id: int, discovery: Discovery, failure: str 
     with session_scope(settings.database_url) as session:
         run = session.get(CrawlRun, run_id)
         source = session.get(Source, run.source_id)
-        run.finished_at, run.pages_fetched = now, discovery.pages_fetched
+        run.finished_at, run.lease_until, run.pages_fetched = now, None, discovery.pages_fetched
         run.documents_found, run.list_links = len(discovery.documents), discovery.list_links
         run.errors = [{"url": url, "code": code, "message": message} for url, code, message in discovery.errors]
         source.last_crawl_at = now
@@ -80,8 +100,7 @@ def _finish(settings: Settings, run_id: int, discovery: Discovery, failure: str 
         # Documents no longer listed are re-checked, unless the list itself looks broken.
         unlisted = [] if suspicious else _unlisted(session, source.id, run.started_at)
         to_fetch = new + changed + unlisted
-        for url in to_fetch:
-            row = session.get(DocumentUrl, url)
+        for row in _rows(session, to_fetch).values():
             row.fetch_status, row.queued_at = "queued", now
         return CrawlOutcome(to_fetch, True)
 
@@ -105,8 +124,9 @@ def _suspicious(source: Source, discovery: Discovery) -> bool:
 def _record_listings(session, source: Source, found: list[FoundDocument],
                      now: datetime) -> tuple[list[str], list[str]]:
     new, known = [], []
+    rows = _rows(session, [item.url for item in found])
     for item in found:
-        row = session.get(DocumentUrl, item.url)
+        row = rows.get(item.url)
         if row is None:
             row = DocumentUrl(url=item.url, source_id=source.id, first_seen_at=now, fetch_status="queued",
                               queued_at=now)
@@ -120,6 +140,16 @@ def _record_listings(session, source: Source, found: list[FoundDocument],
         session.add(row)
     session.flush()
     return new, known
+
+
+def _rows(session, urls: list[str], chunk: int = 500) -> dict[str, DocumentUrl]:
+    """The known rows of these URLs, loaded in a few queries (one query per URL, each flushing a growing
+    session, made a crawl of a page with 200,000 links quadratic)."""
+    found = {}
+    for start in range(0, len(urls), chunk):
+        found.update((row.url, row) for row in session.scalars(
+            select(DocumentUrl).where(DocumentUrl.url.in_(urls[start:start + chunk]))))
+    return found
 
 
 def _unlisted(session, source_id: str, since: datetime) -> list[str]:

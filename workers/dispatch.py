@@ -1,35 +1,58 @@
 """Putting work on the queues. The database row is the record of work to do; the queue message only
 wakes a worker. Each row is stamped when dispatched, so the scheduler re-sends only what was lost
-(a dead broker, a killed worker) and never floods the queue with duplicates."""
+(a dead broker, a killed worker) and never floods the queue with duplicates.
+
+Lost messages come back without waiting out ``STALE``: a message the broker refused clears its row's
+stamp (re-sent at the next tick, i.e. as soon as the broker takes the tick again), and a Redis broker
+that lost its data (restarted without persistence, flushed) is recognised by a marker kept beside the
+queues, gone with them, upon which everything queued is re-sent."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
 
+import redis
 from kombu.exceptions import OperationalError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from fiscalwatch.settings import Settings
+from fiscalwatch.settings import Settings, broker_url_for
 from store.db import session_scope
 from store.models import Alert, Blob, CrawlRun, DocumentUrl
-from workers.app import app
+from workers.app import app, current_settings
 
 log = logging.getLogger(__name__)
 
 # Work queued longer than this without being done is sent again (its tasks are idempotent).
 STALE = timedelta(minutes=10)
 _RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+BROKER_MARKER = "fiscalwatch:broker-marker"
 
 
-def send(task: str, *args) -> bool:
-    """Enqueue a task; False (logged, nothing raised) when the broker is unreachable."""
+def send(task: str, *args, database_url: str | None = None) -> bool:
+    """Enqueue a task; False (logged, nothing raised) when the broker is unreachable, the work's row
+    then marked as on no queue (``database_url``: the store of that row, else this process's)."""
     try:
         app.send_task(f"workers.tasks.{task}", args=args, retry=True, retry_policy=_RETRY)
         return True
     except OperationalError as exc:
         log.error("broker unreachable, %s%r stays recorded for the scheduler: %s", task, args, exc)
+        if task in _UNSENT:
+            with session_scope(database_url or current_settings().database_url) as session:
+                _UNSENT[task](session, *args)
         return False
+
+
+_UNSENT = {
+    "crawl_source": lambda session, run_id: session.execute(update(CrawlRun).where(
+        CrawlRun.id == run_id, CrawlRun.status == "queued").values(queued_at=None)),
+    "fetch_document": lambda session, url: session.execute(update(DocumentUrl).where(
+        DocumentUrl.url == url, DocumentUrl.fetch_status == "queued").values(queued_at=None)),
+    "process_blob": lambda session, sha256: session.execute(update(Blob).where(
+        Blob.sha256 == sha256, Blob.status == "pending").values(queued_at=None)),
+    "deliver_alert": lambda session, alert_id: session.execute(update(Alert).where(
+        Alert.id == alert_id, Alert.status == "pending").values(lease_until=None)),
+}
 
 
 def start_crawls(settings: Settings, source_ids: list[str], cycle: str | None = None) -> list[int]:
@@ -41,30 +64,40 @@ def start_crawls(settings: Settings, source_ids: list[str], cycle: str | None = 
         session.flush()
         ids = [run.id for run in runs]
     for run_id in ids:
-        send("crawl_source", run_id)
+        send("crawl_source", run_id, database_url=settings.database_url)
     return ids
 
 
 def dispatch_due_alerts(settings: Settings) -> int:
+    """Queue the alerts due now. A delivery whose worker died mid-send (its ``sending`` lease ran out) may
+    have reached the receiver: it is due again, and sent with the same idempotency key."""
     now = datetime.now(timezone.utc)
     with session_scope(settings.database_url) as session:
+        session.execute(update(Alert).where(Alert.status == "sending", Alert.lease_until < now)
+                        .values(status="pending", next_attempt_at=now, lease_until=None))
         rows = list(session.scalars(select(Alert).where(
             Alert.status == "pending", Alert.next_attempt_at <= now,
             or_(Alert.lease_until.is_(None), Alert.lease_until < now))))
         for row in rows:
             row.lease_until = now + STALE
         ids = [row.id for row in rows]
-    return sum(send("deliver_alert", alert_id) for alert_id in ids)
+    return sum(send("deliver_alert", alert_id, database_url=settings.database_url) for alert_id in ids)
 
 
 def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
-    """Re-send work queued longer than ``stale`` ago (its message was lost); returns counts per kind."""
+    """Re-send work queued longer than ``stale`` ago (its message was lost), work whose message the broker
+    refused, everything queued when the broker lost its data, and crawls whose worker died; counts per kind."""
     now = datetime.now(timezone.utc)
+    if _broker_forgot(settings):
+        log.warning("消息队列的数据已丢失（重启或清空），重新派发所有排队中的任务")
+        stale = timedelta(0)
     stale = now - stale
     with session_scope(settings.database_url) as session:
-        runs = list(session.scalars(select(CrawlRun).where(CrawlRun.status == "queued", CrawlRun.queued_at < stale)))
-        urls = list(session.scalars(select(DocumentUrl).where(DocumentUrl.fetch_status == "queued",
-                                                              DocumentUrl.queued_at < stale)))
+        runs = list(session.scalars(select(CrawlRun).where(or_(
+            (CrawlRun.status == "queued") & (CrawlRun.queued_at.is_(None) | (CrawlRun.queued_at < stale)),
+            (CrawlRun.status == "running") & (CrawlRun.lease_until < now)))))
+        urls = list(session.scalars(select(DocumentUrl).where(
+            DocumentUrl.fetch_status == "queued", or_(DocumentUrl.queued_at.is_(None), DocumentUrl.queued_at < stale))))
         blobs = list(session.scalars(select(Blob).where(or_(
             (Blob.status == "pending") & ((Blob.queued_at.is_(None)) | (Blob.queued_at < stale)),
             (Blob.status == "processing") & (Blob.lease_until < now)))))
@@ -73,6 +106,20 @@ def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
         work = ([("crawl_source", r.id) for r in runs] + [("fetch_document", u.url) for u in urls]
                 + [("process_blob", b.sha256) for b in blobs])
     for task, key in work:
-        send(task, key)
+        send(task, key, database_url=settings.database_url)
     return {"crawls": len(runs), "fetches": len(urls), "parses": len(blobs),
             "alerts": dispatch_due_alerts(settings)}
+
+
+def _broker_forgot(settings: Settings) -> bool:
+    """True once after a Redis broker lost its queues: the marker set beside them is gone with them."""
+    url = broker_url_for(settings)
+    if not url.startswith(("redis://", "rediss://")):
+        return False
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(client.set(BROKER_MARKER, datetime.now(timezone.utc).isoformat(), nx=True))
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
