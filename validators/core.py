@@ -159,14 +159,16 @@ def fmt(value: Decimal) -> str:
 
 
 def check_sum(ctx: Context, table: Table, total: Figure, parts: list[Figure], *, where: str, formula: str,
-              page: int, sign: list[int] | None = None, group: str | None = None) -> Finding | None:
+              page: int, sign: list[int] | None = None, group: str | None = None,
+              terms: int | None = None) -> Finding | None:
     """A printed total against the sum of printed parts (optionally signed), with the rounding tolerance.
 
     `group` names the identity for the reliability gate (default: the formula); checks of one identity
-    over many rows of a table are judged together."""
+    over many rows of a table are judged together. `terms`: how many printed figures the sum really rests
+    on, where parts are themselves sums of printed items (their tails add up)."""
     signs = sign or [1] * len(parts)
     computed = sum((s * p.value for s, p in zip(signs, parts)), Decimal(0))
-    allowed = tolerance(table, len(parts), [total, *parts])
+    allowed = tolerance(table, terms or len(parts), [total, *parts])
     level = compare(total.value, computed, allowed)
     record_check(ctx, table, group or formula, level == "error")
     if level is None:

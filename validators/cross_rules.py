@@ -47,9 +47,10 @@ def totals_match_summary(ctx: Context):
         ctx.skip("缺少收支总表，无法核对收入表、支出表合计")
         return
     checks = [
-        # A budget's 收入表 may add 上年结转 to 本年收入; the 收支总表 line is 本年收入合计.
-        (income, income.total_row() if income else None, ("income", "total"), summary_line(summary, 0), ("amount",),
-         "收入合计"),
+        # A budget's 收入表 may add 上年结转 to 本年收入; the 收支总表 line is 本年收入合计, or its 收入总计 when
+        # the 收入表 prints no 本年收入 column of its own, only a 合计 over its carry-over columns too.
+        (income, income.total_row() if income else None, ("income", "total"), _income_line(summary, income),
+         ("amount",), "收入合计"),
         (expense, expense.total_row() if expense else None, ("total",), summary_line(summary, 1), ("amount", "total"),
          "支出合计"),
     ]
@@ -58,6 +59,16 @@ def totals_match_summary(ctx: Context):
         if finding:
             yield finding
     yield from _class_lines(ctx, summary, 1, ("amount", "total"), expense, "total", "功能分类类级支出")
+
+
+_CARRY_OVER = re.compile(r"结转|结余|余额")
+
+
+def _income_line(summary: Table, income: Table | None) -> Row | None:
+    if income and "income" not in income.amount_keys() and any(
+            c.role == "amount" and (c.key == "opening" or _CARRY_OVER.search(c.label)) for c in income.columns):
+        return summary_line(summary, 0, pattern=r"^收入总计$|总计$")
+    return summary_line(summary, 0)
 
 
 def _class_lines(ctx: Context, summary: Table, side: int, keys: tuple[str, ...], detail: Table | None, key: str,

@@ -40,3 +40,4 @@ def parts_within_total(ctx: Context):
                     f"超过总额{fmt(total)}万元。",
                     page=sentence.page, stated=total, computed=sum(parts), quote=clause.strip(),
                     section=sentence.section)
+

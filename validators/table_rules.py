@@ -196,7 +196,9 @@ def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row |
     if items and not _any_figure(items):
         pass  # every item blank: R-SUMMARY-BLANK says so
     elif all(_TOP_LEVEL.match(r.label) or _SUB_ITEM.match(r.label) or not r.values for r in rows[:items_end]):
-        findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和")
+        # Numbered items are themselves sums of their sub-items, whose rounding tails carry into the total.
+        terms = len(items) + sum(bool(_SUB_ITEM.match(r.label)) for r in rows[:items_end])
+        findings += _sum_rows(ctx, table, rows[items_end], items, "各项之和", terms)
     else:
         ctx.skip(f"{table.title}的{rows[items_end].name}上方有未编号的行，无法确定各项范围")
     findings += _sub_items(ctx, table, rows[:items_end])
@@ -210,14 +212,14 @@ def yield_side(ctx: Context, table: Table, rows: list[Row]) -> tuple[list, Row |
     return findings, rows[total_index] if total_index is not None else None
 
 
-def _sum_rows(ctx: Context, table: Table, total: Row, items: list[Row], formula: str) -> list:
+def _sum_rows(ctx: Context, table: Table, total: Row, items: list[Row], formula: str, terms: int | None = None) -> list:
     findings = []
     if not items:
         return findings
     for key, figure in total.values.items():
         parts = [r.values[key] for r in items if key in r.values]
         finding = check_sum(ctx, table, figure, parts, page=total.page, where=f"{total.name}（{column_label(table, key)}）",
-                            formula=formula)
+                            formula=formula, terms=terms)
         if finding:
             findings.append(finding)
     return findings
