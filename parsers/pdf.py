@@ -145,27 +145,34 @@ def group_lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 
 def split_cells(line: list[Glyph]) -> list[str]:
-    cells: list[str] = []
+    return [text for text, _ in split_boxes(line)]
+
+
+def split_boxes(line: list[Glyph]) -> list[tuple[str, tuple[float, float]]]:
+    """Cells of a line (separated by wide gaps) with their left and right edges."""
+    cells: list[tuple[str, tuple[float, float]]] = []
     current = ""
+    start = line[0].x0 if line else 0.0
     previous: Glyph | None = None
     for glyph in line:
         if previous is not None:
             gap = glyph.x0 - previous.x1
             size = max(previous.height, glyph.height, 1.0)
             if gap > CELL_GAP * size:
-                cells.append(current)
-                current = ""
+                cells.append((current, (start, previous.x1)))
+                current, start = "", glyph.x0
             elif gap > WORD_GAP * size:
                 current += " "
         current += glyph.char
         previous = glyph
-    cells.append(current)
+    cells.append((current, (start, previous.x1 if previous else start)))
     return cells
 
 
 def _text_line(line: list[Glyph]) -> TextLine:
-    cells = split_cells(line)
-    return TextLine(" ".join(cells), cells)
+    pieces = split_boxes(line)
+    cells = [text for text, _ in pieces]
+    return TextLine(" ".join(cells), cells, [box for _, box in pieces])
 
 
 def _fill_grid(cells: list[Cell], glyphs: list[Glyph]) -> tuple[Grid, list[Glyph]]:

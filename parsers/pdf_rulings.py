@@ -14,6 +14,7 @@ import pypdfium2.raw as pdfium_c
 
 SNAP = 3.0  # points: edges closer than this are the same line
 MIN_EDGE = 2.0  # points: shorter segments are glyph details, not rulings
+FORM_DEPTH = 4  # rulings drawn inside form XObjects (nested this deep) count as well
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,32 @@ def page_segments(page: pdfium.PdfPage, height: float) -> tuple[list[Edge], list
     """Horizontal and vertical segments of every path on the page, top-down coordinates."""
     horizontal: list[Edge] = []
     vertical: list[Edge] = []
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=1):
+    forms: list = []  # matrices of the form XObjects enclosing the current object, outermost first
+    for obj in page.get_objects(max_depth=FORM_DEPTH):
+        del forms[obj.level:]
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_FORM:
+            forms.append(obj.get_matrix())
+            continue
+        if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
         matrix = obj.get_matrix()
+
+        def on_page(x: float, y: float, own: bool = True) -> tuple[float, float]:
+            if own:
+                x, y = matrix.on_point(x, y)
+            for outer in reversed(forms):
+                x, y = outer.on_point(x, y)
+            return x, y
+
         for (x0, y0), (x1, y1) in _path_lines(obj):
-            x0, y0 = matrix.on_point(x0, y0)
-            x1, y1 = matrix.on_point(x1, y1)
+            x0, y0 = on_page(x0, y0)
+            x1, y1 = on_page(x1, y1)
             y0, y1 = height - y0, height - y1
             if abs(y0 - y1) < 1 and abs(x1 - x0) >= MIN_EDGE:
                 horizontal.append(Edge((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
             elif abs(x0 - x1) < 1 and abs(y1 - y0) >= MIN_EDGE:
                 vertical.append(Edge((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-        _add_thin_fill(obj, height, horizontal, vertical)
+        _add_thin_fill(obj, height, horizontal, vertical, lambda x, y: on_page(x, y, own=False))
     return horizontal, vertical
 
 
@@ -69,9 +85,11 @@ def _path_lines(obj: pdfium.PdfObject):
             current = start
 
 
-def _add_thin_fill(obj, height, horizontal, vertical) -> None:
+def _add_thin_fill(obj, height, horizontal, vertical, on_page) -> None:
     """A filled rectangle thinner than a snap is a ruling drawn as a bar."""
     left, bottom, right, top = obj.get_bounds()
+    (left, bottom), (right, top) = on_page(left, bottom), on_page(right, top)
+    left, right, bottom, top = min(left, right), max(left, right), min(bottom, top), max(bottom, top)
     width, tall = right - left, top - bottom
     if tall < SNAP and width >= MIN_EDGE:
         horizontal.append(Edge(height - (top + bottom) / 2, left, right))
