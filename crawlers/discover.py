@@ -76,6 +76,10 @@ _NOT_DISCLOSURE = re.compile(r"预算执行|审计(?:工作)?报告|审计结果
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";\s]+)", re.I)
 MIN_DISCLOSURE_SHARE = 0.5  # of a list page's entries
+# A hostile or broken page (200,000 links) must not hold a crawl for minutes nor flood the store.
+MAX_LINKS_PER_PAGE = 2000
+MAX_DETAIL_PAGES = 500  # per crawl
+TRUNCATED = "too_many_links"  # a warning: the crawl still succeeds with what was read
 EMPTY_PAGE = "empty_page"  # refusal code of a page with no entries at all
 MAX_REFRESH_HOPS = 3
 CHALLENGE_MAX_TEXT = 50  # characters of visible text on a challenge or script-only page
@@ -106,7 +110,8 @@ class Discovery:
 
     def source_error(self, source_url: str) -> tuple[str, str] | None:
         """(error_code, Chinese message) of the first error on the source page itself, if any."""
-        return next(((code, message) for url, code, message in self.errors if url == source_url), None)
+        return next(((code, message) for url, code, message in self.errors if url == source_url and code != TRUNCATED),
+                    None)
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,10 @@ class _Discoverer:
                     details.setdefault(link.url, (link, list_url))
                 else:  # a file listed, or a file of (or the text on) the source page itself
                     self._add(link, list_url, None if link.role == "attachment" else list_url, link)
-        for detail_url, (entry, list_url) in details.items():
+        if len(details) > MAX_DETAIL_PAGES:
+            self.result.errors.append((self.source.url, TRUNCATED,
+                                       f"列出的详情页过多（{len(details)} 个），本次只读取前 {MAX_DETAIL_PAGES} 个"))
+        for detail_url, (entry, list_url) in list(details.items())[:MAX_DETAIL_PAGES]:
             for link in self._links(detail_url, self._analyse_detail) or []:
                 self._add(link, list_url, detail_url, entry)
         self.result.documents = list(self.documents.values())
@@ -253,6 +261,9 @@ class _Discoverer:
             links = [Link("attachment", url, file_ext=ext)] if ext or mime == "application/octet-stream" else []
         else:
             links = analyse(BeautifulSoup(page.text, "lxml"), page)
+        if len(links) > MAX_LINKS_PER_PAGE:
+            self.result.errors.append((url, TRUNCATED, f"页面链接过多（{len(links)} 个），只读取前 {MAX_LINKS_PER_PAGE} 个"))
+            links = links[:MAX_LINKS_PER_PAGE]
             if cached and _emptied(links, cached):
                 links = []  # a list that listed disclosures last time and lists nothing now: all were taken down
         if self.cache is not None and (page.etag or page.last_modified):
@@ -554,9 +565,16 @@ def _item(a: Tag) -> Tag:
     href = a.get("href")
     node: Tag = a
     while node.parent is not None and node.parent.name not in ("body", "[document]") \
-            and all(other.get("href") == href for other in node.parent.find_all("a", href=True)):
+            and not _other_link(node.parent, href):
         node = node.parent
     return node
+
+
+def _other_link(tag: Tag, href: str | None) -> bool:
+    """Whether ``tag`` holds a link elsewhere than ``href``; stops at the first (a full list of a block's links
+    for each of its links made pages with many links quadratic)."""
+    return any(isinstance(node, Tag) and node.name == "a" and node.get("href") is not None
+               and node.get("href") != href for node in tag.descendants)
 
 
 def _entry_date(a: Tag) -> date | None:

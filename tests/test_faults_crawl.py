@@ -1,0 +1,72 @@
+"""Crawl faults (issue 13), through the crawl stage in-process on a real SQLite store and the fixture portal:
+a detail page with tens of thousands of links, and a crawl run taken while another worker holds it."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+
+from fiscalwatch.settings import load_settings
+from pipeline_support import rows, write_config
+from portal import FixturePortal
+from crawlers.discover import MAX_LINKS_PER_PAGE
+from store.db import session_scope
+from store.models import CrawlRun, DocumentUrl
+from workers.crawl import claim, run_crawl
+from workers.dispatch import recover
+from workers.runner import prepare
+
+LINKS = 20_000
+
+
+def _settings(tmp_path, portal):
+    config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}",
+                                     "broker_url": "redis://127.0.0.1:1/0"},  # nothing is sent: no broker
+                          [{"id": "czyjs", "name": "示例门户", "url": portal.section_url("czyjs")}], [],
+                          fetch_retries=0)
+    settings = load_settings(config)
+    prepare(settings)
+    return settings
+
+
+def _run(settings) -> int:
+    with session_scope(settings.database_url) as session:
+        run = CrawlRun(source_id="czyjs", status="queued", queued_at=datetime.now(timezone.utc))
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def test_a_detail_page_with_twenty_thousand_links_is_capped_and_the_crawl_succeeds(tmp_path):
+    with FixturePortal() as portal:
+        links = "".join(f'<p><a href="/files/{n}.pdf">附件{n}.pdf</a></p>' for n in range(LINKS))
+        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1), body=links)
+        settings = _settings(tmp_path, portal)
+        run_id = _run(settings)
+        started = time.process_time()
+        outcome = run_crawl(settings, run_id)
+        print(f"\ncrawl of a detail page with {LINKS} links: {time.process_time() - started:.1f} CPU-s")
+    [run] = rows(settings.database_url, CrawlRun)
+    assert run.status == "ok" and outcome.healthy
+    assert len(rows(settings.database_url, DocumentUrl)) == MAX_LINKS_PER_PAGE == run.documents_found
+    assert [e["code"] for e in run.errors] == ["too_many_links"]
+    assert f"{LINKS}" in run.errors[0]["message"]
+
+
+def test_a_running_crawl_is_not_taken_twice_and_a_dead_workers_run_is_recovered(tmp_path):
+    with FixturePortal() as portal:
+        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
+                            attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
+        settings = _settings(tmp_path, portal)
+        run_id = _run(settings)
+        assert claim(settings, run_id) == 1  # a worker takes it, then dies
+        assert run_crawl(settings, run_id).to_fetch == []  # a redelivered message while the lease holds
+        assert rows(settings.database_url, CrawlRun)[0].status == "running"
+        assert recover(settings)["crawls"] == 0
+        with session_scope(settings.database_url) as session:  # the lease's time passes
+            session.get(CrawlRun, run_id).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        assert recover(settings)["crawls"] == 1  # re-sent (the broker refuses here; the row is what counts)
+        outcome = run_crawl(settings, run_id)
+    [run] = rows(settings.database_url, CrawlRun)
+    assert run.status == "ok" and run.attempts == 2 and run.lease_until is None
+    assert len(outcome.to_fetch) == 1
