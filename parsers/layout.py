@@ -14,8 +14,6 @@ class TextLine:
     text: str
     # Pieces separated by wide horizontal gaps; for borderless tables these are the cells.
     cells: list[str] = field(default_factory=list)
-    # Left and right edge of each cell on the page, where the format has positions (PDF, OCR).
-    boxes: list[tuple[float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.cells:

@@ -145,34 +145,27 @@ def group_lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 
 def split_cells(line: list[Glyph]) -> list[str]:
-    return [text for text, _ in split_boxes(line)]
-
-
-def split_boxes(line: list[Glyph]) -> list[tuple[str, tuple[float, float]]]:
-    """Cells of a line (separated by wide gaps) with their left and right edges."""
-    cells: list[tuple[str, tuple[float, float]]] = []
+    cells: list[str] = []
     current = ""
-    start = line[0].x0 if line else 0.0
     previous: Glyph | None = None
     for glyph in line:
         if previous is not None:
             gap = glyph.x0 - previous.x1
             size = max(previous.height, glyph.height, 1.0)
             if gap > CELL_GAP * size:
-                cells.append((current, (start, previous.x1)))
-                current, start = "", glyph.x0
+                cells.append(current)
+                current = ""
             elif gap > WORD_GAP * size:
                 current += " "
         current += glyph.char
         previous = glyph
-    cells.append((current, (start, previous.x1 if previous else start)))
+    cells.append(current)
     return cells
 
 
 def _text_line(line: list[Glyph]) -> TextLine:
-    pieces = split_boxes(line)
-    cells = [text for text, _ in pieces]
-    return TextLine(" ".join(cells), cells, [box for _, box in pieces])
+    cells = split_cells(line)
+    return TextLine(" ".join(cells), cells)
 
 
 def _fill_grid(cells: list[Cell], glyphs: list[Glyph]) -> tuple[Grid, list[Glyph]]:
