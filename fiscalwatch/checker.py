@@ -87,10 +87,11 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> C
 
 def parse_limited(path: Path) -> list[Parsed]:
     """parse_documents under the pipeline's memory and time limits (parsers.limits): whatever a hostile or
-    broken file does to a reader ends as an UnreadableFile with a clear code, never as a traceback."""
-    defaults = Settings.model_fields
-    return run_limited(lambda: parse_documents(path), memory_mb=defaults["worker_max_memory_mb"].default,
-                       seconds=defaults["parse_time_limit"].default)
+    broken file does to a reader ends as an UnreadableFile with a clear code, never as a traceback. The limits
+    are the settings' defaults unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
+    settings = Settings()
+    return run_limited(lambda: parse_documents(path), memory_mb=settings.worker_max_memory_mb,
+                       seconds=settings.parse_time_limit)
 
 
 def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
