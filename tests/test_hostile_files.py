@@ -1,0 +1,148 @@
+"""Hostile and broken files (issue 13): a fast subset of benchmarks/fuzz_files.py's corpus through `check`'s
+own function, the parse sandbox's limits, the sniffing of stored zips, and conversion without network."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from fiscalwatch.checker import check_file
+from fiscalwatch.settings import Settings
+from parsers import UnreadableFile, sniff
+from parsers.convert import SOFFICE, converted
+from parsers.limits import run_limited
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import fuzz_files  # noqa: E402
+
+# Every status a hostile file may end with: read, not a disclosure, or failed with a stated reason.
+FAILURE_CODES = {"corrupt", "corrupt_pdf", "corrupt_archive", "corrupt_office", "unreadable_page", "too_deep",
+                 "too_large", "timeout", "empty_file", "empty_pdf", "unsupported_format", "archive_path_traversal",
+                 "archive_bomb", "archive_too_many_members", "archive_too_large", "archive_no_documents",
+                 "nested_too_deep", "encrypted", "conversion_failed"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    files = fuzz_files.generate(tmp_path_factory.mktemp("fuzz"), count=150, seed=13, fast=True)
+    return files, fuzz_files.check_all(files)
+
+
+@pytest.mark.slow
+def test_every_hostile_file_ends_with_a_status_and_json(corpus):
+    files, outcomes = corpus
+    print("\n" + fuzz_files.report(outcomes))
+    assert len(outcomes) == len(files) == 150
+    assert [o.file.path.name for o in outcomes if o.traceback] == []
+    assert {o.status for o in outcomes} <= {"ok", "failed", "not_a_disclosure"}
+    unexplained = [(o.file.path.name, o.code) for o in outcomes if o.status == "failed" and o.code not in FAILURE_CODES]
+    assert unexplained == []
+    ceiling = Settings().worker_max_memory_mb + 512
+    assert max(o.peak_rss_mb for o in outcomes) < ceiling
+
+
+@pytest.mark.slow
+def test_each_bomb_family_ends_as_expected(corpus):
+    _, outcomes = corpus
+    by_name = {o.file.path.name: o for o in outcomes}
+    for depth in (2000, 5000):
+        for tag in ("div", "table", "span"):
+            assert by_name[f"nested-{tag}-{depth}.html"].status in ("failed", "not_a_disclosure", "ok")
+    assert by_name["nested-div-5000.html"].code in (None, "too_deep")
+    # Stored or deflated, an archive with a climbing member path is refused whole.
+    for kind in ("stored_pdf_first", "deflated_pdf_first", "stored_traversal", "deflated_traversal"):
+        assert by_name[f"zip-{kind}.zip"].code == "archive_path_traversal", kind
+    assert by_name["zip-bomb.zip"].code == "archive_bomb"
+    assert by_name["zip-many.zip"].code == "archive_too_many_members"
+
+
+def test_a_stored_zip_whose_first_member_is_a_pdf_is_an_archive(tmp_path):
+    pdf = fuzz_files.page_tree_bomb(1)
+    path = tmp_path / "附件.pdf"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("第一部分.pdf", pdf)
+        archive.writestr("第二部分.pdf", pdf)
+    assert pdf[:5] in path.read_bytes()[:1024]  # what made it look like a PDF
+    assert sniff.sniff(path) == sniff.ZIP
+    result = check_file(path)
+    assert sorted(m.member for m in result.members) == ["第一部分.pdf", "第二部分.pdf"]
+
+
+def test_the_sandbox_turns_memory_time_and_depth_into_statuses():
+    def hog():
+        blocks = []
+        while True:
+            blocks.append(bytearray(64 * 1024 * 1024))
+
+    def deep(n=0):
+        return deep(n + 1)
+
+    def hang():
+        threading.Event().wait()
+
+    for work, code in ((hog, "too_large"), (deep, "too_deep"), (lambda: [][1], "corrupt")):
+        with pytest.raises(UnreadableFile) as failed:
+            run_limited(work, memory_mb=256, seconds=600)
+        assert failed.value.code == code
+    with pytest.raises(UnreadableFile) as failed:
+        run_limited(hang, memory_mb=256, seconds=1)
+    assert failed.value.code == "timeout"
+    assert run_limited(lambda: {"ok": [1, 2]}, memory_mb=256, seconds=600) == {"ok": [1, 2]}
+
+
+def _odt_linking(url: str, path: Path) -> Path:
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+               'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+               'xmlns:xlink="http://www.w3.org/1999/xlink" '
+               'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2">'
+               '<office:body><office:text><text:p>2023年度部门决算</text:p><text:p>'
+               '<draw:frame draw:name="i1" svg:width="2cm" svg:height="2cm">'
+               f'<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
+               '</draw:frame></text:p></office:text></office:body></office:document-content>')
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                '</manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as odt:
+        odt.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        odt.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        odt.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SOFFICE, reason="LibreOffice is not installed")
+def test_conversion_fetches_no_linked_resource(tmp_path):
+    hits = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        odt = _odt_linking(f"http://127.0.0.1:{server.server_address[1]}/linked.png", tmp_path / "说明.odt")
+        with converted(odt, "odt", "docx") as output:
+            assert output.stat().st_size > 0
+        result = check_file(odt)  # `check` converts the same way
+        json.dumps(result.to_dict(), ensure_ascii=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []
