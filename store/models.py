@@ -57,7 +57,7 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     cycle: Mapped[str | None] = mapped_column(String(64), index=True)
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]

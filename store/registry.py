@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models import Base, Document
@@ -31,7 +31,7 @@ class Expectation(Base):
     """One publication an entity owes (entity × fiscal year × kind) and, after each refresh, how it stands."""
 
     __tablename__ = "expectations"
-    __table_args__ = (UniqueConstraint("entity_id", "year", "kind"),)
+    __table_args__ = (UniqueConstraint("entity_id", "year", "kind"), Index("ix_expectations_year_kind", "year", "kind"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
@@ -48,7 +48,7 @@ class Expectation(Base):
     missing_tables: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    evaluated_at: Mapped[datetime | None]
+    evaluated_at: Mapped[datetime | None] = mapped_column(index=True)
 
     entity: Mapped[Entity] = relationship()
     document: Mapped[Document | None] = relationship()
@@ -67,7 +67,7 @@ class DocumentMatch(Base):
     scope: Mapped[str | None] = mapped_column(String(20))  # 汇总 | 本级
     method: Mapped[str] = mapped_column(String(10), default="auto")  # auto | manual
     reason: Mapped[str | None] = mapped_column(Text)  # why it is unmatched (Chinese, shown to people)
-    matched_at: Mapped[datetime]
+    matched_at: Mapped[datetime] = mapped_column(index=True)
 
     document: Mapped[Document] = relationship()
     entity: Mapped[Entity | None] = relationship()

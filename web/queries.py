@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from alerts.compose import RANK
 from store.models import Blob, CrawlRun, Document, Source
@@ -52,7 +52,31 @@ class Filters(BaseModel):
         return None if value == "" else value
 
 
+# Overview aggregates per (database, year, kind), reused while the data they count is unchanged: the
+# version is a few indexed maxima and counts, far cheaper than grouping every standing on each request.
+_OVERVIEWS: dict[tuple, tuple[tuple, Overview]] = {}
+_OVERVIEWS_KEPT = 64
+
+
 def overview(session: Session, year: int | None, kind: str | None) -> Overview:
+    version = session.execute(select(
+        select(func.max(Expectation.evaluated_at)).scalar_subquery(),
+        select(func.count(Expectation.id)).scalar_subquery(),
+        select(func.max(Document.id)).scalar_subquery(),
+        select(func.max(DocumentMatch.matched_at)).scalar_subquery(),
+        select(func.count(DocumentMatch.document_id)).scalar_subquery())).one()
+    key = (str(session.get_bind().url), year, kind)
+    cached = _OVERVIEWS.get(key)
+    if cached is not None and cached[0] == tuple(version):
+        return cached[1].model_copy(deep=True)
+    if len(_OVERVIEWS) >= _OVERVIEWS_KEPT:
+        _OVERVIEWS.clear()
+    computed = _overview(session, year, kind)
+    _OVERVIEWS[key] = (tuple(version), computed)
+    return computed.model_copy(deep=True)
+
+
+def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
     rows = session.execute(_filtered(select(Entity.region, Expectation.timeliness, Expectation.quality, func.count())
                                      .join(Entity, Expectation.entity_id == Entity.id),
                                      Filters(year=year, kind=kind))
@@ -94,7 +118,8 @@ def compliance(session: Session, filters: Filters, page: int | None = 1) -> Comp
                       .join(Entity, Expectation.entity_id == Entity.id)
                       .outerjoin(parent, Entity.parent_id == parent.id)
                       .outerjoin(Document, Document.id == Expectation.document_id), filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(_filtered(select(func.count(Expectation.id)).join(Entity, Expectation.entity_id == Entity.id),
+                                     filters))
     key = _SORTS[filters.sort]
     query = query.order_by((key.desc() if filters.order == "desc" else key.asc()).nulls_last(),
                            Entity.region, Entity.name, Expectation.year.desc(), Expectation.kind)
@@ -188,8 +213,9 @@ def _without_entity(query: Select) -> Select:
 
 
 def unmatched(session: Session) -> list[UnmatchedDocument]:
-    query = _without_entity(select(Document, DocumentMatch)).order_by(Document.published.desc().nulls_last(),
-                                                                     Document.id.desc())
+    query = _without_entity(select(Document, DocumentMatch)).options(
+        joinedload(Document.source), joinedload(Document.current)).order_by(Document.published.desc().nulls_last(),
+                                                                           Document.id.desc())
     return [UnmatchedDocument(
         id=doc.id, title=doc.title, source_id=doc.source_id, source_name=doc.source.name, published=doc.published,
         parsed_entity=doc.current.entity if doc.current else None, year=match.year if match else None,
