@@ -136,13 +136,18 @@ def test_redis_killed_during_a_crawl_loses_no_document(tmp_path):
                               tick_seconds=1, crawl_jitter=0, requests_per_second=2, crawl_retry_delay="30m",
                               worker_concurrency=2)
         assert fiscalwatch("migrate", "--config", str(config)).returncode == 0
-        workers = [spawn("watch", "--config", str(config), "--loglevel", "WARNING")]
+        # The distributed deployment (docker-compose.yml): a crawl+alert worker, a parse worker and beat, each
+        # restarted by the supervisor when it exits (Celery's worker may stop on "Unrecoverable error" when the
+        # broker drops mid-acknowledgement).
+        roles = [("worker", "--queues", "crawl,alert"), ("worker", "--queues", "parse"), ("beat",)]
+        running = {role: spawn(*role, "--config", str(config), "--loglevel", "WARNING") for role in roles}
+        restarts = []
 
         def supervised():
-            """As the deployment's supervisor (restart: unless-stopped): a worker that exited is started again
-            (Celery's worker may stop on "Unrecoverable error" when the broker drops mid-acknowledgement)."""
-            if workers[-1].poll() is not None:
-                workers.append(spawn("watch", "--config", str(config), "--loglevel", "WARNING"))
+            for role, process in running.items():
+                if process.poll() is not None:
+                    restarts.append(role[0])
+                    running[role] = spawn(*role, "--config", str(config), "--loglevel", "WARNING")
             return _all_processed(db, 8)
 
         try:
@@ -155,10 +160,10 @@ def test_redis_killed_during_a_crawl_loses_no_document(tmp_path):
             done = _wait(supervised, 600, "every document processed after the outage")
             recovered = time.monotonic() - back
         finally:
-            for worker in workers:
-                _stop(worker)
+            for process in running.values():
+                _stop(process)
         print(f"\nRedis outage during a crawl: 8/8 documents processed {recovered:.1f} s after Redis came back "
-              f"({len(workers) - 1} worker restarts)")
+              f"(restarted by the supervisor: {restarts or 'none'})")
         runs = rows(db, CrawlRun)
         assert [run.status for run in runs] == ["ok"], [(r.status, r.errors) for r in runs]
         assert len(done) == 8 and len(rows(db, Document)) == 8
