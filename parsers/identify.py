@@ -8,11 +8,11 @@ from collections import Counter
 from parsers.model import Document
 
 _TITLE = re.compile(
-    r"(?P<before>.*?)(?P<year>20\d{2})\s*年度?\s*(?P<mid>[^\d\s]{0,30}?)"
+    r"(?P<before>.*?)(?P<year>20\d{2})\s*(?:年度?)?\s*(?P<mid>[^\d\s]{0,30}?)"
     r"(?P<level>部门|单位)?\s*(?P<scope>汇总|本级)?\s*(?P<kind>决算|预算)"
 )
 _ORG = re.compile(
-    r"(局|中心|委员会|委|办公室|办事处|部|院|所|站|处|厅|会|队|馆|校|政府|街道|镇|乡|社|室|团|公司|集团|医院|大学)$"
+    r"(局|中心|委员会|委|办公室|办事处|部|院|所|站|处|厅|会|队|馆|校|政府|街道|镇|乡|社|室|团|公司|集团|医院|大学|署)$"
 )
 _COVER_ENTITY = re.compile(r"(?:预算主管部门|主管部门|部门名称|单位名称|预算单位|编制单位|编制部门)\s*[:：]\s*(\S{4,40})")
 _ENTITY_FIELD = re.compile(r"(?:部门名称|单位名称|编制单位|预算单位|单位)\s*[:：]\s*([^\s:：\d]{4,40}?)(?=\s|$|\d)")
@@ -27,7 +27,7 @@ def identify(doc: Document) -> None:
     text = "\n".join(doc.page_texts)
     if doc.kind is None:
         finals = len(re.findall(r"决算", text))
-        budgets = len(re.findall(r"预算表|预算总表", text))
+        budgets = len(re.findall(r"预算表|预算总表|(?:部门|单位)预算|预算情况", text))
         doc.kind = "final" if finals > budgets else "budget" if budgets else None
     if doc.year is None:
         years = Counter(re.findall(r"(20\d{2})\s*年度", text))

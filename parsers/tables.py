@@ -257,12 +257,15 @@ def _join_spanning_labels(rows: list[Row]) -> list[Row]:
 
 
 def _make_row(code: str | None, label: str, values: dict[str, Figure], page: int, side: int) -> Row | None:
-    leading = re.match(r"^\s*(\d{3}(?:\d{2}){0,2})\s*(.*)$", label or "")
+    # "20101 人大事务" carries its code in the name cell; "2026年3月" or "100%" do not.
+    leading = re.match(r"^\s*(\d{3}(?:\d{2}){0,2})(?![\d年月日号期届%％户人个.,])\s*(.*)$", label or "")
     if not code and leading and CODE.match(leading.group(1)):
         code, label = leading.group(1), leading.group(2)
     name = normalise_name(label)
     if not code and not name and not any(f.value for f in values.values()):
         return None
+    if not code and not values and _NUMERIC_LOOKING.match(name):
+        return None  # a lone figure in the name column of a form-like table is no item
     return Row(name=name, code=code, page=page, side=side, label=squash(label), values=values)
 
 
