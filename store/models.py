@@ -135,6 +135,7 @@ class Document(Base):
     """A publication: what a person would call one disclosure, wherever and however often it changes."""
 
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_source_status", "source_id", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)

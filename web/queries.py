@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from math import ceil
 from typing import Literal
@@ -52,28 +53,32 @@ class Filters(BaseModel):
         return None if value == "" else value
 
 
-# Overview aggregates per (database, year, kind), reused while the data they count is unchanged: the
-# version is a few indexed maxima and counts, far cheaper than grouping every standing on each request.
-_OVERVIEWS: dict[tuple, tuple[tuple, Overview]] = {}
-_OVERVIEWS_KEPT = 64
+# Results that read every standing (the overview's aggregates, the compliance table's order) are kept per
+# database and question, and reused while the data is unchanged: the version is a few indexed maxima (a
+# refresh stamps every standing it keeps, a new or matched document moves the others).
+_CACHE: dict[tuple, tuple[tuple, object]] = {}
+_CACHE_KEPT = 64
+
+
+def _cached(session: Session, question: tuple, compute):
+    version = tuple(session.execute(select(
+        select(func.max(Expectation.evaluated_at)).scalar_subquery(),
+        select(func.max(Expectation.id)).scalar_subquery(),
+        select(func.max(Document.id)).scalar_subquery(),
+        select(func.max(DocumentMatch.matched_at)).scalar_subquery())).one())
+    key = (str(session.get_bind().url), *question)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    if len(_CACHE) >= _CACHE_KEPT:
+        _CACHE.clear()
+    value = compute()
+    _CACHE[key] = (version, value)
+    return value
 
 
 def overview(session: Session, year: int | None, kind: str | None) -> Overview:
-    version = session.execute(select(
-        select(func.max(Expectation.evaluated_at)).scalar_subquery(),
-        select(func.count(Expectation.id)).scalar_subquery(),
-        select(func.max(Document.id)).scalar_subquery(),
-        select(func.max(DocumentMatch.matched_at)).scalar_subquery(),
-        select(func.count(DocumentMatch.document_id)).scalar_subquery())).one()
-    key = (str(session.get_bind().url), year, kind)
-    cached = _OVERVIEWS.get(key)
-    if cached is not None and cached[0] == tuple(version):
-        return cached[1].model_copy(deep=True)
-    if len(_OVERVIEWS) >= _OVERVIEWS_KEPT:
-        _OVERVIEWS.clear()
-    computed = _overview(session, year, kind)
-    _OVERVIEWS[key] = (tuple(version), computed)
-    return computed.model_copy(deep=True)
+    return _cached(session, ("overview", year, kind), lambda: _overview(session, year, kind)).model_copy(deep=True)
 
 
 def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
@@ -114,26 +119,37 @@ def regions(session: Session) -> list[str]:
 def compliance(session: Session, filters: Filters, page: int | None = 1) -> ComplianceTable:
     """The table, one page of it (or all of it with ``page=None``, for exports)."""
     parent = aliased(Entity)
-    query = _filtered(select(Expectation, Entity, parent.name, Document.title)
-                      .join(Entity, Expectation.entity_id == Entity.id)
-                      .outerjoin(parent, Entity.parent_id == parent.id)
-                      .outerjoin(Document, Document.id == Expectation.document_id), filters)
-    total = session.scalar(_filtered(select(func.count(Expectation.id)).join(Entity, Expectation.entity_id == Entity.id),
-                                     filters))
+    query = (select(Expectation, Entity, parent.name, Document.title)
+             .join(Entity, Expectation.entity_id == Entity.id)
+             .outerjoin(parent, Entity.parent_id == parent.id)
+             .outerjoin(Document, Document.id == Expectation.document_id))
+    if page is None:
+        return _table(list(session.execute(_ordered(_filtered(query, filters), filters))), None, 1)
+    order = _cached(session, ("compliance", filters.model_dump_json()), lambda: array("q", session.scalars(
+        _ordered(_filtered(select(Expectation.id).join(Entity, Expectation.entity_id == Entity.id), filters),
+                 filters))))
+    pages = max(ceil(len(order) / PAGE_SIZE), 1)
+    page = min(max(page, 1), pages)
+    ids = order[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    position = {expectation_id: n for n, expectation_id in enumerate(ids)}
+    found = sorted(session.execute(query.where(Expectation.id.in_(list(ids)))), key=lambda row: position[row[0].id])
+    return _table(found, len(order), page, pages)
+
+
+def _ordered(query: Select, filters: Filters) -> Select:
     key = _SORTS[filters.sort]
-    query = query.order_by((key.desc() if filters.order == "desc" else key.asc()).nulls_last(),
-                           Entity.region, Entity.name, Expectation.year.desc(), Expectation.kind)
-    pages = max(ceil(total / PAGE_SIZE), 1)
-    if page is not None:
-        page = min(max(page, 1), pages)
-        query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    return query.order_by((key.desc() if filters.order == "desc" else key.asc()).nulls_last(),
+                          Entity.region, Entity.name, Expectation.year.desc(), Expectation.kind, Expectation.id)
+
+
+def _table(found: list, total: int | None, page: int, pages: int = 1) -> ComplianceTable:
     rows = [ComplianceRow(
         expectation_id=e.id, entity_id=entity.id, entity=entity.name, level=entity.level, region=entity.region,
         parent=parent_name, year=e.year, kind=e.kind, approval_date=e.approval_date, deadline=e.deadline,
         timeliness=e.timeliness, quality=e.quality, published=e.published, days_late=e.days_late,
         missing_tables=e.missing_tables, errors=e.errors, document_id=e.document_id, document_title=title,
-    ) for e, entity, parent_name, title in session.execute(query)]
-    return ComplianceTable(total=total, page=page or 1, pages=1 if page is None else pages, rows=rows)
+    ) for e, entity, parent_name, title in found]
+    return ComplianceTable(total=len(rows) if total is None else total, page=page, pages=pages, rows=rows)
 
 
 def _filtered(query: Select, filters: Filters) -> Select:

@@ -1,0 +1,191 @@
+"""Dashboard latency under load: p50/p95 of the pages and API at 50 concurrent clients, on SQLite and on
+PostgreSQL, with ten times the adversarial run's data (30,000 documents, 150,000 findings, 70,000 standings).
+
+    .venv/bin/python benchmarks/dashboard_load.py [--store sqlite|postgres|both] [--clients 50] [--seconds 30]
+
+The store is filled directly (bulk inserts), the app served by uvicorn in its own process (as `fiscalwatch
+serve`, without the start-up refresh that would recompute the generated standings), and each client loops
+over a mix of requests: the overview (page and API), compliance pages with and without filters, documents,
+sources. Keep-alive connections; latency is measured per request by the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from store.db import migrate, session_scope  # noqa: E402
+from store.models import Blob, Document, FindingRow, Source  # noqa: E402
+from store.registry import DocumentMatch, Entity, Expectation  # noqa: E402
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REGIONS = [f"河南省/{city}/{county}" for city in ("濮阳市", "洛阳市", "郑州市", "开封市")
+           for county in ("华龙区", "清丰县", "南乐县", "范县", "台前县")]
+TIMELINESS = ("on_time", "late", "overdue", "not_due", "withdrawn", "undated")
+QUALITY = ("ok", "incomplete", "errors", "pending", "unreadable", None)
+
+
+def fill(url: str, scale: int) -> int:
+    """The adversarial run's volumes times ``scale``; returns the number of documents."""
+    migrate(url)
+    rng = random.Random(13)
+    now = datetime.now(timezone.utc)
+    documents, entities = 3000 * scale, 3500 * scale
+    with session_scope(url) as session:
+        session.execute(insert(Source), [dict(id=f"s{n}", name=f"数据源{n}", url=f"https://example.gov.cn/{n}/",
+                                              region=REGIONS[n % len(REGIONS)], interval_seconds=21600,
+                                              consecutive_failures=0, active=True) for n in range(20)])
+        session.execute(insert(Blob), [dict(sha256=f"{n:064x}", size=1000, path=f"x/{n}", first_seen_at=now,
+                                            status="ok", attempts=1, kind="final", year=2024)
+                                       for n in range(documents)])
+        session.execute(insert(Document), [dict(id=n + 1, source_id=f"s{n % 20}", title=f"某单位{n}2024年度部门决算",
+                                                kind="attachment", first_seen_at=now, last_seen_at=now,
+                                                published=date(2025, 1 + n % 12, 1 + n % 28), status="active",
+                                                current_sha256=f"{n:064x}") for n in range(documents)])
+        for start in range(0, documents * 5, 50000):
+            session.execute(insert(FindingRow), [dict(sha256=f"{n // 5:064x}", rule="R-SUM", category="reconciliation",
+                                                      severity="error", message="合计不等于各项之和", page=1 + n % 9,
+                                                      evidence={}) for n in range(start, min(start + 50000, documents * 5))])
+        session.execute(insert(Entity), [dict(id=n + 1, name=f"某单位{n}", aliases=[], level="部门单位"[n % 2 * 2:][:2],
+                                              region=REGIONS[n % len(REGIONS)], sources=[f"s{n % 20}"])
+                                         for n in range(entities)])
+        session.execute(insert(Expectation), [dict(entity_id=n // 2 + 1, year=2025, kind=("budget", "final")[n % 2],
+                                                   timeliness=rng.choice(TIMELINESS), quality=rng.choice(QUALITY),
+                                                   missing_tables=rng.randrange(3), errors=rng.randrange(5),
+                                                   document_id=(n % documents) + 1 if n % 3 else None,
+                                                   evaluated_at=now) for n in range(entities * 2)])
+        session.execute(insert(DocumentMatch), [dict(document_id=n + 1, entity_id=n % entities + 1 if n % 100 else None,
+                                                     year=2024, kind="final", method="auto", matched_at=now,
+                                                     reason=None if n % 100 else "未找到名称相符的单位")
+                                                for n in range(documents)])
+    return documents
+
+
+def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = ("import sys, uvicorn; sys.path.insert(0, %r)\n"
+            "from fiscalwatch.settings import Settings\nfrom web.app import create_app\n"
+            "uvicorn.run(create_app(Settings(database_url=%r, storage_dir=%r)), host='127.0.0.1', port=%d, "
+            "log_level='warning')" % (str(ROOT), url, str(work / "files"), port))
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=5).status_code < 500:
+                return process, base
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("dashboard did not start")
+
+
+def load(base: str, documents: int, clients: int, seconds: float) -> dict[str, list[float]]:
+    paths = [lambda r: "/api/overview?year=2025", lambda r: "/", lambda r: "/api/overview",
+             lambda r: f"/api/compliance?page={r.randint(1, 300)}",
+             lambda r: f"/api/compliance?region={REGIONS[r.randrange(len(REGIONS))].split('/')[1]}&timeliness=overdue",
+             lambda r: f"/compliance?year=2025&kind=final&sort=days_late&order=desc&page={r.randint(1, 50)}",
+             lambda r: f"/api/documents/{r.randint(1, documents)}", lambda r: "/api/sources"]
+    latencies: dict[str, list[float]] = {}
+    errors = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        with requests.Session() as http:
+            while time.monotonic() < stop:
+                path = rng.choice(paths)(rng)
+                started = time.perf_counter()
+                response = http.get(base + path, timeout=60)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.setdefault(path.split("?")[0].rsplit("/", 1)[0] if "/documents/" in path
+                                         else path.split("?")[0], []).append(elapsed)
+                    if response.status_code != 200:
+                        errors.append((path, response.status_code))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        print(f"  {len(errors)} failed requests, e.g. {errors[:3]}")
+    return latencies
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = statistics.median(ordered) * 1000
+    p95 = ordered[min(int(len(ordered) * 0.95), len(ordered) - 1)] * 1000
+    return f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({len(ordered)} requests)"
+
+
+def run(kind: str, scale: int, clients: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="fiscalwatch-load-") as work_dir:
+        work = Path(work_dir)
+        name = None
+        if kind == "sqlite":
+            url = f"sqlite:///{work / 'fw.db'}"
+        else:
+            name = f"fw_load_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        try:
+            started = time.monotonic()
+            documents = fill(url, scale)
+            print(f"{kind}: filled in {time.monotonic() - started:.0f} s")
+            process, base = serve(url, work)
+            try:
+                load(base, documents, 5, 3)  # warm-up
+                latencies = load(base, documents, clients, seconds)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            everything = [v for values in latencies.values() for v in values]
+            print(f"{kind}: {clients} clients, {len(everything) / seconds:.0f} requests/s, {_percentiles(everything)}")
+            for path, values in sorted(latencies.items()):
+                print(f"  {path:22} {_percentiles(values)}")
+        finally:
+            if name:
+                from store.db import engine_for
+
+                engine_for(url).dispose()
+                with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+    for kind in ("sqlite", "postgres") if args.store == "both" else (args.store,):
+        run(kind, args.scale, args.clients, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
