@@ -476,9 +476,10 @@ def _repeated(row: Row, rows: list[Row]) -> bool:
 def _mixed_grouping(table: Table) -> list[str]:
     """"120258,600" is a publisher's habit when the table prints all its large figures so; beside regularly
     grouped figures it more likely is two cells run together."""
-    grouped = [(r, f) for r in table.rows for f in r.cells.values() if "," in f.text]
-    odd = [(r, f) for r, f in grouped if irregular_grouping(f.text)]
-    if not odd or len(odd) == len(grouped):
+    figures = [(r, f) for r in table.rows for f in r.cells.values()]
+    odd = [(r, f) for r, f in figures if irregular_grouping(f.text)]
+    # Only figures of a million or more show the habit either way ("1,234,567" against "1234,567").
+    if not odd or not any(f.text.count(",") >= 2 for _, f in figures):
         return []
     row, figure = odd[0]
     return [f"{len(odd)}个金额的千分位与本表其他金额不同（如第{row.page}页{row.where}“{figure.text}”），可能是相邻两列的数字连在一起"]
