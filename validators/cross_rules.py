@@ -6,6 +6,7 @@ import re
 
 from parsers.model import Figure, Row, Table
 from validators.core import Context, check_cross, rule
+from validators.table_rules import CODED
 
 def summary_line(table: Table | None, side: int, pattern: str = r"本年(收入|支出)合计|^(收入|支出)合计$") -> Row | None:
     """The 本年合计 line of one side of a 收支总表, else its 总计."""
@@ -159,7 +160,8 @@ def base_items_within_three_public(ctx: Context):
 @rule("X-NAMES", "reconciliation", "warning", "同一科目编码在各表中的名称一致")
 def same_code_same_name(ctx: Context):
     names: dict[str, tuple[str, Table, Row]] = {}
-    for table in ctx.doc.tables:
+    # Only tables by 功能/经济分类: 政府采购, 绩效目标 and other tables carry project and item codes of their own.
+    for table in (t for t in ctx.doc.tables if t.kind in CODED):
         for row in table.rows:
             if not row.code or not row.name or row.name in ("合计",):
                 continue

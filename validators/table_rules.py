@@ -9,7 +9,7 @@ from validators import header_tree
 from validators.core import Context, check_sum, rule
 
 CODED = ("income", "expense", "gpb_expense", "gov_fund", "soe", "gpb_basic", "gpb_project", "project",
-         "econ_summary")
+         "econ_summary", "gpb_basic_function", "gpb_economic", "fiscal_expense", "fiscal_basic", "basic_summary")
 _TOP_LEVEL = re.compile(r"^[一二三四五六七八九十]+、")
 _SUB_ITEM = re.compile(r"^(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）])")
 _ADJUSTMENT = re.compile(r"结转|结余|余额")
