@@ -261,11 +261,11 @@ class _Discoverer:
             links = [Link("attachment", url, file_ext=ext)] if ext or mime == "application/octet-stream" else []
         else:
             links = analyse(BeautifulSoup(page.text, "lxml"), page)
+            if cached and _emptied(links, cached):
+                links = []  # a list that listed disclosures last time and lists nothing now: all were taken down
         if len(links) > MAX_LINKS_PER_PAGE:
             self.result.errors.append((url, TRUNCATED, f"页面链接过多（{len(links)} 个），只读取前 {MAX_LINKS_PER_PAGE} 个"))
             links = links[:MAX_LINKS_PER_PAGE]
-            if cached and _emptied(links, cached):
-                links = []  # a list that listed disclosures last time and lists nothing now: all were taken down
         if self.cache is not None and (page.etag or page.last_modified):
             self.cache.put(url, CacheEntry(page.etag, page.last_modified, [link.to_dict() for link in links]))
         return links
