@@ -11,16 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parsers import archive, sniff
-from parsers.convert import converted
 from parsers.errors import UnreadableFile
-from parsers.html import read_html
 from parsers.layout import Layout
 from parsers.model import Document
 from parsers.ocr import OCR_MAX_PAGES, OcrBudget, read_image
 from parsers.pdf import read_pdf
-from parsers.spreadsheet import read_xls, read_xlsx
 from parsers.structure import parse_layout
-from parsers.word import read_docx
 
 __all__ = ["Parsed", "UnreadableFile", "no_documents", "parse_documents", "parse_file", "primary"]
 
@@ -95,14 +91,28 @@ def _read(path: Path, kind: str, budget: OcrBudget) -> Layout:
         return read_pdf(path, budget.pdf_page)
     if kind == sniff.IMAGE:
         return read_image(path, budget)
-    if kind == sniff.XLSX:
-        return read_xlsx(path)
-    if kind == sniff.XLS:
-        return read_xls(path)
+    # Each office and web format's libraries are imported only when a file of that format arrives, so a
+    # `check` of a PDF does not pay for openpyxl, python-docx and BeautifulSoup.
+    if kind in (sniff.XLSX, sniff.XLS):
+        from parsers.spreadsheet import read_xls, read_xlsx
+
+        return (read_xlsx if kind == sniff.XLSX else read_xls)(path)
     if kind == sniff.DOCX:
+        from parsers.word import read_docx
+
         return read_docx(path)
     if kind == sniff.HTML:
+        from parsers.html import read_html
+
         return read_html(path)
+    return _read_converted(path, kind)
+
+
+def _read_converted(path: Path, kind: str) -> Layout:
+    from parsers.convert import converted
+    from parsers.spreadsheet import read_xlsx
+    from parsers.word import read_docx
+
     source_ext, target = _CONVERTED[kind]
     with converted(path, source_ext, target) as output:
         return (read_docx if target == "docx" else read_xlsx)(output, kind)

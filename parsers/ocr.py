@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -97,6 +96,7 @@ def recognise(grey: np.ndarray, number: int, dpi: float) -> Page:
 
 
 def _ocr(grey: np.ndarray) -> list:
+    import cv2  # OpenCV costs half a second to import: only pages that are OCR'd pay for it
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -118,6 +118,7 @@ def rulings(grey: np.ndarray, scale: float, text_boxes: list[tuple[float, float,
     are tight there). Then runs mostly inside the text boxes they cross are dropped: a
     ruling runs past text, through cell padding and between cells.
     """
+    import cv2
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10)
     for x0, y0, x1, y1 in text_boxes:
         margin = (y1 - y0) * TEXT_MARGIN
@@ -143,6 +144,7 @@ def _within_text(edge: Edge, boxes: list[tuple[float, ...]], horizontal: bool) -
 
 
 def _runs(ink: np.ndarray, scale: float, horizontal: bool) -> list[Edge]:
+    import cv2
     length = max(int(MIN_RULING / scale), 2)
     along = (lambda n: (n, 1)) if horizontal else (lambda n: (1, n))
     # Close small breaks of degraded scans along the line, then keep only long straight runs.
