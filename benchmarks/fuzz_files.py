@@ -261,6 +261,8 @@ class Outcome:
     seconds: float
     peak_rss_mb: float
     traceback: str | None = None
+    pages: int = 0  # pages of the document read (0 when none)
+    unreadable: list[int] | None = None  # its pages that could not be read
 
 
 def check_all(files: list[Bad], progress: bool = False) -> list[Outcome]:
@@ -277,7 +279,10 @@ def check_all(files: list[Bad], progress: bool = False) -> list[Outcome]:
         try:
             result = check_file(bad.path)
             json.dumps(result.to_dict(), ensure_ascii=False)
-            outcome = Outcome(bad, result.status, result.error_code, 0.0, 0.0)
+            document = result.document
+            outcome = Outcome(bad, result.status, result.error_code, 0.0, 0.0, None,
+                              document.page_count if document else 0,
+                              sorted(document.unreadable_pages) if document else None)
         except Exception:
             outcome = Outcome(bad, None, None, 0.0, 0.0, traceback.format_exc())
         outcome.seconds, outcome.peak_rss_mb = time.monotonic() - started, limits.last_usage.peak_rss_mb
@@ -291,6 +296,8 @@ def report(outcomes: list[Outcome]) -> str:
     lines = [f"files: {len(outcomes)}, tracebacks: {sum(o.traceback is not None for o in outcomes)}"]
     statuses = Counter(f"{o.status}:{o.code}" if o.code else str(o.status) for o in outcomes)
     lines.append("statuses: " + ", ".join(f"{key} {n}" for key, n in statuses.most_common()))
+    partial = [o for o in outcomes if o.unreadable and len(o.unreadable) < o.pages]
+    lines.append(f"read with unreadable pages: {len(partial)} files")
     for family in sorted({o.file.family for o in outcomes}):
         mine = [o for o in outcomes if o.file.family == family]
         slowest = max(mine, key=lambda o: o.seconds)
