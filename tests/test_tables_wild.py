@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from parsers import catalog, parse_file
+from parsers import catalog
 from parsers.evaluation import parse_evaluations
 from parsers.layout import Grid, TextLine
 from parsers.tables import Part
@@ -68,15 +67,11 @@ def missing(toc: list[str], tables: list[tuple[str, str]]) -> list[str]:
     return result
 
 
-def _read(name: str) -> tuple[str, list[tuple[str, str]]]:
-    document = parse_file(WILD / name, ocr_max_pages=0)
-    return name, [(t.title, t.kind) for t in document.tables]
-
-
 @pytest.fixture(scope="module")
-def found() -> dict[str, list[tuple[str, str]]]:
-    with ProcessPoolExecutor(2) as pool:
-        return dict(pool.map(_read, [m["file"] for m in PDFS]))
+def found(corpus_checks) -> dict[str, list[tuple[str, str]]]:
+    """Title and kind of every table, from the session's one check of the whole corpus."""
+    return {path.name: [(t.title, t.kind) for t in result.document.tables]
+            for path, result in corpus_checks.items() if path.parent == WILD and result.document}
 
 
 def test_listed_tables_are_found(found):
@@ -105,11 +100,11 @@ def test_continuation_pages_are_not_new_tables(found):
 
 
 @pytest.fixture(scope="module")
-def documents():
+def documents(corpus_checks):
     names = ("changsha_gaj_2025_dept_budget.pdf", "guangzhou_bgt_2026_dept_budget.pdf",
              "chongqing_jxw_2026_dept_budget.pdf", "xian_gzw_2022_dept_budget.pdf",
              "shanghai_xkyjy_2026_unit_budget.pdf", "shenzhen_bgt_2026_dept_budget.pdf")
-    return {name.split("_")[0]: parse_file(WILD / name, ocr_max_pages=0) for name in names}
+    return {name.split("_")[0]: corpus_checks[WILD / name].document for name in names}
 
 
 def amount_labels(table) -> list[str]:
