@@ -10,6 +10,7 @@ a damaged structure, or the child killed by a signal). Linux only (fork, prlimit
 from __future__ import annotations
 
 import copyreg
+import ctypes
 import os
 import pickle
 import resource
@@ -23,6 +24,7 @@ from typing import TypeVar
 from parsers.errors import UnreadableFile
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1
 MEMORY_SLACK = 512 * 1024 * 1024  # address space beyond the budget: thread stacks, malloc arenas, mapped libraries
 
 # UnreadableFile's arguments differ from Exception's: tell pickle how to rebuild it across the pipe.
@@ -80,6 +82,8 @@ def _child(work: Callable, write_end: int, memory_mb: int) -> None:
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # Dies with its parent (a worker killed at its hard time limit leaves no parse running on).
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         ceiling = _address_space() + memory_mb * 1024 * 1024 + MEMORY_SLACK
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         try:

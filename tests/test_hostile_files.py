@@ -146,3 +146,37 @@ def test_conversion_fetches_no_linked_resource(tmp_path):
         server.shutdown()
         server.server_close()
     assert hits == []
+
+
+def test_a_parse_dies_with_the_worker_that_started_it():
+    """A worker killed at its hard time limit must not leave its parse running on."""
+    import os
+    import signal
+    import time
+
+    worker = os.fork()
+    if worker == 0:
+        try:
+            run_limited(lambda: threading.Event().wait(), memory_mb=256, seconds=600)
+        finally:
+            os._exit(0)
+    parse = None
+    deadline = time.monotonic() + 60
+    while parse is None and time.monotonic() < deadline:
+        children = Path(f"/proc/{worker}/task/{worker}/children").read_text().split()
+        parse = int(children[0]) if children else None
+        time.sleep(0.05)
+    assert parse is not None
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    deadline = time.monotonic() + 60
+    while not _gone(parse) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(parse)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"  # exited, waiting for its reaper
+    except FileNotFoundError:
+        return True
