@@ -60,9 +60,10 @@ def fill(url: str, scale: int) -> int:
                                                 published=date(2025, 1 + n % 12, 1 + n % 28), status="active",
                                                 current_sha256=f"{n:064x}") for n in range(documents)])
         for start in range(0, documents * 5, 50000):
+            chunk = range(start, min(start + 50000, documents * 5))
             session.execute(insert(FindingRow), [dict(sha256=f"{n // 5:064x}", rule="R-SUM", category="reconciliation",
                                                       severity="error", message="合计不等于各项之和", page=1 + n % 9,
-                                                      evidence={}) for n in range(start, min(start + 50000, documents * 5))])
+                                                      evidence={}) for n in chunk])
         session.execute(insert(Entity), [dict(id=n + 1, name=f"某单位{n}", aliases=[], level="部门单位"[n % 2 * 2:][:2],
                                               region=REGIONS[n % len(REGIONS)], sources=[f"s{n % 20}"])
                                          for n in range(entities)])

@@ -301,7 +301,8 @@ def report(outcomes: list[Outcome]) -> str:
     for family in sorted({o.file.family for o in outcomes}):
         mine = [o for o in outcomes if o.file.family == family]
         slowest = max(mine, key=lambda o: o.seconds)
-        lines.append(f"  {family:15} {len(mine):5} files  time median {statistics.median(o.seconds for o in mine):6.2f} s"
+        median = statistics.median(o.seconds for o in mine)
+        lines.append(f"  {family:15} {len(mine):5} files  time median {median:6.2f} s"
                      f"  max {slowest.seconds:6.2f} s ({slowest.file.path.name})"
                      f"  peak RSS max {max(o.peak_rss_mb for o in mine):7.1f} MB")
     heaviest = max(outcomes, key=lambda o: o.peak_rss_mb)

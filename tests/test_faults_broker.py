@@ -92,7 +92,8 @@ def _kill(process) -> None:
 def _lease_runs_out(database_url: str, model, *where) -> None:
     """What the passing of the lease's time does: the row's lease lies in the past."""
     with session_scope(database_url) as session:
-        session.execute(update(model).where(*where).values(lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        past = datetime.now(timezone.utc) - timedelta(seconds=1)
+        session.execute(update(model).where(*where).values(lease_until=past))
 
 
 def _documents(portal: FixturePortal, count: int) -> None:
