@@ -19,6 +19,8 @@ MUTATED = {
     "zero_base": ("000", {"与上年度相比，减少1.64万元，下降1.54%": "与上年度相比，增加105.13万元，增长100%"}),
     # 收、支总计 1067.01 万元 written as 1067.01 元.
     "unit": ("004", {"2022 年度收、支总计均为 1067.01 万元": "2022 年度收、支总计均为 1067.01 元"}),
+    # 基金监管专项 executed 14.77 万元 in its self-evaluation table, narrated as 41.77.
+    "evaluation": ("004", {"执行数为 14.77 万元": "执行数为 41.77 万元"}),
     # Every income line of the 收入支出决算总表 blank while 本年收入合计 5,510.32 stays printed.
     "blank_income": ("000", {line: line.rsplit("\t", 2)[0] + "\t\t" for line in _INCOME_LINES}),
 }
@@ -40,7 +42,7 @@ def errors(result) -> set[str]:
     return {f.rule for f in result.findings if f.severity == "error"}
 
 
-@pytest.mark.parametrize("rule", ["N-PARTS", "N-ZERO-BASE", "N-UNIT", "R-SUMMARY-BLANK"])
+@pytest.mark.parametrize("rule", ["N-PARTS", "N-ZERO-BASE", "N-UNIT", "R-SUMMARY-BLANK", "N-EVALUATION"])
 def test_unmutated_seeds_are_silent(seed_pdfs, rule):
     for path in seed_pdfs.values():
         assert not [f.message for f in check_file(path).findings if f.rule == rule]
@@ -69,3 +71,10 @@ def test_blank_income_lines_under_a_printed_total(results):
     finding = only(results["blank_income"], "R-SUMMARY-BLANK")
     assert finding.severity == "error" and finding.evidence["printed"] == "5510.32"
     assert "一般公共预算财政拨款收入" in finding.evidence["items"]
+
+
+def test_narrative_against_the_self_evaluation_table(results):
+    finding = only(results["evaluation"], "N-EVALUATION")
+    assert finding.severity == "error" and (finding.evidence["stated"], finding.evidence["table_value"]) == (
+        "41.77", "14.77")
+    assert finding.evidence["item"] == "基金监管专项"

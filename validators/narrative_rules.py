@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from parsers.model import Figure, Row, Table
-from parsers.narrative import Claim, is_up
+from parsers.narrative import Claim, is_up, to_wan
 from validators.core import Context, fmt, rule
 
 HUNDRED = Decimal(100)
@@ -378,6 +378,41 @@ def flat_statements(ctx: Context):
             yield ctx.finding(
                 f"情况说明称决算数与预算数持平，但预算为{fmt(claim.budget)}万元、决算为{fmt(claim.actual)}万元。",
                 page=claim.sentence.page, budget=claim.budget, actual=claim.actual, **_describe(claim))
+
+
+_EVALUATED = {
+    "full_year_budget": re.compile(r"(?<!年初)(?:全年|调整后?)?预算数?为?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)"),
+    "year_start_budget": re.compile(r"年初预算数?为?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)"),
+    "executed": re.compile(r"(?:执行数|实际支出数?)为?\s*(\d[\d,]*(?:\.\d+)?)\s*(万元|元)"),
+}
+_EVALUATION_LABELS = {"full_year_budget": "全年预算数", "year_start_budget": "年初预算数", "executed": "全年执行数"}
+_NUMBERING = re.compile(r"^\s*(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
+
+
+@rule("N-EVALUATION", "reconciliation", "error", "情况说明中项目的预算数、执行数与绩效自评表一致")
+def narrative_against_evaluations(ctx: Context):
+    for evaluation in ctx.doc.evaluations:
+        name = evaluation.project
+        if len(name) < 4:
+            continue
+        for sentence in ctx.doc.sentences:
+            text = _NUMBERING.sub("", sentence.text)
+            # Only a sentence about the project itself: it opens with the project's name.
+            if not re.match(re.escape(name) + r"\s*(项目)?\s*[:：，,]", text):
+                continue
+            clause = text.split("。")[0]
+            for field, pattern in _EVALUATED.items():
+                printed, match = getattr(evaluation, field), pattern.search(clause)
+                if printed is None or not match:
+                    continue
+                stated = to_wan(match.group(1), match.group(2))
+                allowed = max(_half_unit(stated), _half_unit(printed)) * 2
+                if abs(stated - printed) > allowed:
+                    yield ctx.finding(
+                        f"情况说明称“{name}”{_EVALUATION_LABELS[field]}为{fmt(stated)}万元，"
+                        f"而第{evaluation.page}页绩效自评表为{fmt(printed)}万元。",
+                        page=sentence.page, item=name, stated=stated, table_value=printed,
+                        table_page=evaluation.page, quote=clause, section=sentence.section)
 
 
 @rule("N-ZERO-BASE", "reconciliation", "warning", "上年为零时不应写增减百分比")
