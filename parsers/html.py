@@ -14,6 +14,7 @@ from pathlib import Path
 import charset_normalizer
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from parsers.errors import UnreadableFile
 from parsers.flow import paginate
 from parsers.layout import Block, Grid, Layout, TextLine
 
@@ -33,12 +34,18 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _CELL_GAP = re.compile(r"\s{2,}")
 MAX_SPAN = 200  # rowspan/colspan beyond this are authoring errors, not tables
+# Grid slots a table may cover once its spans are spread: capping each span leaves their product and their
+# sum over cells free (a 49 KB page of 999999 spans passed 6 GiB).
+MAX_TABLE_SLOTS = 200_000
 
 
 def read_html(path: Path) -> Layout:
     soup = BeautifulSoup(decode_html(path.read_bytes()), "lxml")
     walker = _Walker()
-    walker.walk(soup.body or soup)
+    try:
+        walker.walk(soup.body or soup)
+    except RecursionError:
+        raise UnreadableFile("too_deep", "网页标签嵌套层级过深，无法解析") from None
     walker.flush()
     return Layout(paginate(walker.chunks), "html")
 
@@ -119,6 +126,7 @@ def table_grid(table: Tag) -> Grid:
     occupied: dict[tuple[int, int], tuple[int, int]] = {}
     texts: dict[tuple[int, int], str] = {}
     rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    covered = 0
     for r, tr in enumerate(rows):
         c = 0
         for td in tr.find_all(["td", "th"], recursive=False):
@@ -129,6 +137,9 @@ def table_grid(table: Tag) -> Grid:
             row_span = min(max(_int(td.get("rowspan")), 1), MAX_SPAN, len(rows) - r)
             col_span = min(max(_int(td.get("colspan")), 1), MAX_SPAN)
             texts[(r, c)] = _cell_text(td)
+            covered += row_span * col_span
+            if covered > MAX_TABLE_SLOTS:
+                raise UnreadableFile("too_large", f"网页表格的合并单元格覆盖超过{MAX_TABLE_SLOTS}格，疑似异常文件")
             for dr in range(row_span):
                 for dc in range(col_span):
                     occupied[(r + dr, c + dc)] = (r, c)

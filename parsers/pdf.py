@@ -16,6 +16,8 @@ from parsers.pdf_rulings import Cell, Edge, find_cells, group_tables, merge_edge
 # A gap wider than this share of the glyph height separates two cells of a line.
 CELL_GAP = 0.9
 WORD_GAP = 0.25
+# A 合订本 runs to hundreds of pages; a page tree listing a million is damage or an attack, refused at once.
+MAX_PAGES = 5000
 
 
 @dataclass(slots=True)
@@ -49,17 +51,27 @@ def read_pdf(path: Path, ocr: Callable[[pdfium.PdfPage, int], Page] | None = Non
     """`ocr` reads pages without a usable text layer (scans, broken fonts); without it they stay unreadable."""
     document = open_pdf(path)
     try:
-        if len(document) == 0:
+        count = len(document)
+        if count == 0:
             raise UnreadableFile("empty_pdf", "PDF 没有任何页面")
-        pages = []
-        for index in range(len(document)):
-            page = read_page(document[index], index + 1)
-            if page.unreadable and ocr is not None:
-                page = ocr(document[index], index + 1)
-            pages.append(page)
-        return Layout(pages, "pdf")
+        if count > MAX_PAGES:
+            raise UnreadableFile("too_large", f"PDF 声称有{count}页，超过{MAX_PAGES}页的上限，文件可能已损坏或为恶意文件")
+        return Layout([_read_or_mark(document, index, ocr) for index in range(count)], "pdf")
     finally:
         document.close()
+
+
+def _read_or_mark(document: pdfium.PdfDocument, index: int, ocr) -> Page:
+    """One page; a page the damaged file cannot give (PDFium fails to load it, or its text index and text
+    disagree) is marked unreadable and the rest of the file is still read."""
+    try:
+        pdf_page = document[index]
+        page = read_page(pdf_page, index + 1)
+        if page.unreadable and ocr is not None:
+            page = ocr(pdf_page, index + 1)
+        return page
+    except (pdfium.PdfiumError, IndexError):
+        return Page(index + 1, unreadable="unreadable_page")
 
 
 def read_page(page: pdfium.PdfPage, number: int) -> Page:

@@ -62,6 +62,32 @@ def test_each_bomb_family_ends_as_expected(corpus):
     assert by_name["zip-many.zip"].code == "archive_too_many_members"
 
 
+@pytest.mark.slow
+def test_damaged_pdf_pages_are_unreadable_and_the_rest_is_read(corpus):
+    _, outcomes = corpus
+    pdfs = [o for o in outcomes if o.file.family == "mutated_pdf"]
+    # A page PDFium cannot load, or whose text index disagrees with its text, is no reason to drop the file.
+    assert [o.file.path.name for o in pdfs if o.code == "corrupt"] == []
+    partial = [o for o in pdfs if o.unreadable and len(o.unreadable) < o.pages]
+    assert partial, "no mutated PDF was read in part"
+
+
+@pytest.mark.slow
+def test_a_page_tree_bomb_is_refused_as_too_large(corpus):
+    _, outcomes = corpus
+    assert {o.code for o in outcomes if o.file.family == "page_tree_bomb"} == {"too_large"}
+
+
+def test_a_span_bomb_is_refused_before_it_takes_memory(tmp_path):
+    path = tmp_path / "决算.html"
+    path.write_bytes(fuzz_files.span_bomb(999999, 400))
+    result = check_file(path)
+    assert result.error_code == "too_large"
+    from parsers import limits
+
+    assert limits.last_usage.peak_rss_mb < 500  # the areas are summed before anything is allocated
+
+
 def test_a_stored_zip_whose_first_member_is_a_pdf_is_an_archive(tmp_path):
     pdf = fuzz_files.page_tree_bomb(1)
     path = tmp_path / "附件.pdf"
