@@ -4,8 +4,10 @@ Digest routes get one message per source and crawl run, queued once that run's w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +25,9 @@ from workers.documents import document_info
 
 log = logging.getLogger(__name__)
 
-SEND_LEASE = timedelta(minutes=5)
+SEND_LEASE = timedelta(minutes=5)  # far above one attempt's timeout; a `sending` row past it is sent again
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_HEADER_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=6)
 
@@ -42,8 +46,8 @@ def run_delivery(settings: Settings, alert_id: int) -> bool | None:
         alert = session.get(Alert, alert_id)
         message = Message(title=alert.title, body=alert.body, category=alert.category, severity=alert.severity,
                           source_id=alert.source_id)
-        channel, attempts = alert.channel, alert.attempts
-    result = deliver(channel, message)
+        channel, attempts, key = alert.channel, alert.attempts, alert.key
+    result = deliver(keyed(channel, key), message)
     with session_scope(settings.database_url) as session:
         alert = session.get(Alert, alert_id)
         alert.lease_until = None
@@ -59,6 +63,16 @@ def run_delivery(settings: Settings, alert_id: int) -> bool | None:
             alert.next_attempt_at = datetime.now(timezone.utc) + min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
             log.warning("alert %s attempt %d failed, retrying: %s", alert_id, attempts, result.error)
         return False
+
+
+def keyed(channel: str, alert_key: str) -> str:
+    """The channel URL with the alert's idempotency key as a request header, for webhooks that take headers
+    (json, form, xml): every attempt of one alert, including a retry after a worker died mid-send (when the
+    first POST may have arrived), carries the same key, so receivers can drop the copy."""
+    if channel.split("://", 1)[0].lower() not in _HEADER_SCHEMES:
+        return channel
+    value = hashlib.sha256(alert_key.encode()).hexdigest()[:32]
+    return f"{channel}{'&' if '?' in channel else '?'}{urlencode({'+' + IDEMPOTENCY_HEADER: value})}"
 
 
 def queue_digests(settings: Settings) -> int:
