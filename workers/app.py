@@ -56,6 +56,9 @@ def _keep_our_console(loglevel=None, **_) -> None:
 
 
 def configure(settings: Settings) -> Celery:
+    # The producer pool Celery keeps was made for the earlier broker: drop it, so messages sent after a
+    # reconfiguration go to the new one (kombu pools producers per broker connection itself).
+    app.amqp._producer_pool = None
     broker = broker_url_for(settings)
     if broker.startswith("sqla+sqlite:///"):
         Path(broker.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
