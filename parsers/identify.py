@@ -17,6 +17,9 @@ _ORG = re.compile(
 _COVER_ENTITY = re.compile(r"(?:预算主管部门|主管部门|部门名称|单位名称|预算单位|编制单位|编制部门)\s*[:：]\s*(\S{4,40})")
 _ENTITY_FIELD = re.compile(r"(?:部门名称|单位名称|编制单位|预算单位|单位)\s*[:：]\s*([^\s:：\d]{4,40}?)(?=\s|$|\d)")
 _NOISE = re.compile(r"仅供内部审核|征求意见稿|草稿|目\s*录")
+# A cover title fits in this many characters; the title pattern's lazy prefix makes longer lines (a page of
+# text without line breaks, a hostile file) cost time growing much faster than their length.
+TITLE_PREFIX = 200
 
 
 def identify(doc: Document) -> None:
@@ -47,6 +50,7 @@ def identify(doc: Document) -> None:
 
 
 def _from_title(doc: Document, lines: list[str]) -> None:
+    lines = [line[:TITLE_PREFIX] for line in lines]
     for index in range(len(lines)):
         # Cover titles are often broken over two or three lines.
         compact = next((c for c in ("".join(lines[index:index + n]) for n in (1, 2, 3)) if _TITLE.search(c)), "")
