@@ -14,6 +14,10 @@ DEFAULT_CONFIG = Path("config/fiscalwatch.yaml")
 Severity = Literal["error", "warning", "info"]
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# A crawl run or a fetch in progress is leased for this long (workers.crawl, workers.fetching): its task's
+# hard time limit (crawl_time_limit + CRAWL_KILL_GRACE) ends first, so a live task never loses its lease.
+CRAWL_LEASE = timedelta(minutes=15)
+CRAWL_KILL_GRACE = 60  # seconds between a crawl task's soft time limit and the kill of its worker
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
@@ -85,6 +89,9 @@ class Settings(BaseSettings):
     # never later than the source's interval): with the defaults the third failure, and its alert, come ~15 min in.
     crawl_retry_delay: timedelta = timedelta(minutes=5)
     crawl_retry_max_delay: timedelta = timedelta(hours=1)
+    # Seconds a crawl or fetch task may run (links and pages are capped, so only a hanging or trickling site
+    # gets near it): then it is stopped and recorded as failed, and the source retried like any failed crawl.
+    crawl_time_limit: int = Field(default=600, gt=0, lt=CRAWL_LEASE.total_seconds() - CRAWL_KILL_GRACE)
     parse_time_limit: int = 900  # seconds; above OCR's own 600 s budget, then the file is recorded as failed
     parse_lease_seconds: int = 1200  # a crashed parse is retried after this; keep above parse_time_limit
     max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed

@@ -82,8 +82,7 @@ def _child(work: Callable, write_end: int, memory_mb: int) -> None:
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        # Dies with its parent (a worker killed at its hard time limit leaves no parse running on).
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        die_with_parent()  # a worker killed at its hard time limit leaves no parse running on
         ceiling = _address_space() + memory_mb * 1024 * 1024 + MEMORY_SLACK
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         try:
@@ -104,6 +103,14 @@ def _child(work: Callable, write_end: int, memory_mb: int) -> None:
             pipe.write(data)
     finally:
         os._exit(0)
+
+
+def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> None:
+    """Linux: this process gets ``sig`` when its parent dies. ``parent``: the pid it was forked from; if that
+    process died already (before this call could ask), exit at once."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _read_all(fd: int, deadline: float) -> bytes | None:

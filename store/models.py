@@ -177,8 +177,11 @@ class DocumentUrl(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     first_seen_at: Mapped[datetime]
     last_listed_at: Mapped[datetime]  # last crawl whose list or detail pages still linked to it
-    fetch_status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued | ok | failed | gone
+    # queued | fetching (under a worker's lease) | ok | failed | gone
+    fetch_status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     fetch_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None]  # while fetching: a fetch whose lease ran out (its worker died) is redone
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     queued_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
 

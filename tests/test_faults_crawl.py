@@ -1,5 +1,6 @@
-"""Crawl faults (issue 13), through the crawl stage in-process on a real SQLite store and the fixture portal:
-a detail page with tens of thousands of links, and a crawl run taken while another worker holds it."""
+"""Crawl faults (issue 13), through the crawl and fetch stages in-process on a real SQLite store and the fixture
+portal: a detail page with tens of thousands of links, and a crawl run or a fetch taken while another worker
+holds it, then recovered once that worker's lease ran out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pipeline_support import rows, write_config
 from portal import FixturePortal
 from crawlers.discover import MAX_LINKS_PER_PAGE
 from store.db import session_scope
-from store.models import CrawlRun, DocumentUrl
+from store.models import Blob, CrawlRun, DocumentUrl, Version
+from workers import fetching
 from workers.crawl import claim, run_crawl
 from workers.dispatch import recover
 from workers.runner import prepare
@@ -70,3 +72,40 @@ def test_a_running_crawl_is_not_taken_twice_and_a_dead_workers_run_is_recovered(
     [run] = rows(settings.database_url, CrawlRun)
     assert run.status == "ok" and run.attempts == 2 and run.lease_until is None
     assert len(outcome.to_fetch) == 1
+
+
+def test_a_fetch_whose_worker_died_is_recovered_and_done_once(tmp_path):
+    with FixturePortal() as portal:
+        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
+                            attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
+        settings = _settings(tmp_path, portal)
+        [url] = run_crawl(settings, _run(settings)).to_fetch
+        assert fetching.claim(settings, url) == 1  # a worker takes the fetch, then dies mid-download
+        assert fetching.run_fetch(settings, url) is None  # a redelivered message while the lease holds
+        assert rows(settings.database_url, DocumentUrl)[0].fetch_status == "fetching"
+        assert recover(settings)["fetches"] == 0
+        with session_scope(settings.database_url) as session:  # the lease's time passes
+            session.get(DocumentUrl, url).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        assert recover(settings)["fetches"] == 1  # re-sent (the broker refuses here; the row is what counts)
+        sha256 = fetching.run_fetch(settings, url)
+        assert fetching.run_fetch(settings, url) is None  # done once: a late redelivery changes nothing
+    [row] = rows(settings.database_url, DocumentUrl)
+    assert (row.fetch_status, row.fetch_attempts, row.lease_until) == ("ok", 2, None)
+    assert [b.sha256 for b in rows(settings.database_url, Blob)] == [sha256]
+    assert len(rows(settings.database_url, Version)) == 1
+
+
+def test_a_fetch_that_keeps_killing_its_worker_ends_as_failed(tmp_path):
+    with FixturePortal() as portal:
+        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
+                            attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
+        settings = _settings(tmp_path, portal)
+        [url] = run_crawl(settings, _run(settings)).to_fetch
+        for attempt in range(1, fetching.MAX_FETCH_ATTEMPTS + 1):
+            assert fetching.claim(settings, url) == attempt
+            with session_scope(settings.database_url) as session:
+                session.get(DocumentUrl, url).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        assert fetching.run_fetch(settings, url) is None
+    [row] = rows(settings.database_url, DocumentUrl)
+    assert row.fetch_status == "failed" and row.fetch_error.startswith("worker_crashed")
+    assert rows(settings.database_url, Blob) == []

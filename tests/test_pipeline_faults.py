@@ -101,7 +101,7 @@ def test_worker_killed_mid_parse_is_processed_and_alerted_exactly_once(tmp_path)
         assert len(broken) == 1 and broken[0].status == "failed" and broken[0].attempts == 1
         assert broken[0].error_code and broken[0].error
         # Every attachment was downloaded (a re-check of the 1 s source may still be queued at the stop).
-        assert all(u.fetch_status in ("ok", "queued") and u.fetched_at for u in rows(db, DocumentUrl))
+        assert all(u.fetch_status in ("ok", "queued", "fetching") and u.fetched_at for u in rows(db, DocumentUrl))
 
 
 def test_dead_broker_is_a_clear_error_and_loses_nothing(tmp_path):

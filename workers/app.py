@@ -10,12 +10,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import beat_embedded_init, setup_logging, worker_process_init
 from kombu import Exchange, Queue
 from kombu.exceptions import ChannelError
 
 from fiscalwatch.report import BEIJING
-from fiscalwatch.settings import Settings, broker_url_for, load_settings
+from fiscalwatch.settings import CRAWL_KILL_GRACE, Settings, broker_url_for, load_settings
 from store.db import forget_inherited_connections
 
 CONFIG_ENV = "FISCALWATCH_CONFIG"
@@ -25,9 +25,27 @@ app = Celery("fiscalwatch", include=["workers.tasks"])
 _settings: Settings | None = None
 
 
+# The worker's main process (`watch`, `worker`): its pool children and embedded scheduler die with it, so a
+# killed `watch` leaves nothing running on (their work is leased in the database and taken up again).
+_MAIN_PID = os.getpid()
+
+
 @worker_process_init.connect
 def _after_fork(**_) -> None:
+    _die_with_main()
     forget_inherited_connections()
+
+
+@beat_embedded_init.connect
+def _embedded_beat_started(**_) -> None:
+    _die_with_main()
+
+
+def _die_with_main() -> None:
+    # Imported here: loaded already in a worker (its tasks parse), and kept out of light commands (`status`).
+    from parsers.limits import die_with_parent
+
+    die_with_parent(parent=_MAIN_PID)
 
 
 class BeijingTime(logging.Formatter):
@@ -91,8 +109,13 @@ def configure(settings: Settings) -> Celery:
         worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
         worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,
         worker_hijack_root_logger=False,
-        task_annotations={"workers.tasks.process_blob": {"soft_time_limit": settings.parse_time_limit,
-                                                          "time_limit": settings.parse_time_limit + 30}},
+        task_annotations={
+            "workers.tasks.process_blob": {"soft_time_limit": settings.parse_time_limit,
+                                           "time_limit": settings.parse_time_limit + 30},
+            # Below the lease of their work (CRAWL_LEASE): a crawl that runs away is stopped, never taken twice.
+            **{f"workers.tasks.{name}": {"soft_time_limit": settings.crawl_time_limit,
+                                         "time_limit": settings.crawl_time_limit + CRAWL_KILL_GRACE}
+               for name in ("crawl_source", "fetch_document")}},
         beat_schedule={"tick": {"task": "workers.tasks.tick", "schedule": settings.tick_seconds},
                        "standings": {"task": "workers.tasks.refresh_standings",
                                      "schedule": settings.compliance_refresh_seconds}},

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from alerts import Event
 from crawlers import Discovery, FoundDocument, discover
-from fiscalwatch.settings import Settings
+from fiscalwatch.settings import CRAWL_LEASE, Settings
+from store import leases
 from store.db import session_scope
 from store.models import CrawlRun, Document, DocumentUrl, Source
 from store.outbox import enqueue_event
@@ -24,9 +25,8 @@ log = logging.getLogger(__name__)
 # A list that suddenly shows less than this share of the links it used to is a broken crawl, not a purge.
 SUSPICIOUS_DROP = 0.5
 SUSPICIOUS_MIN_BEFORE = 4
-# A running crawl's lease: longer than any crawl (discovery's page and link caps bound it), after which
-# the run is taken up again (its worker died); a run that kills its worker this often ends as failed.
-CRAWL_LEASE = timedelta(minutes=15)
+# A running crawl's lease (CRAWL_LEASE) is longer than its task's hard time limit, after which the run is
+# taken up again (its worker died); a run that kills its worker this often ends as failed.
 MAX_CRAWL_ATTEMPTS = 3
 
 
@@ -37,17 +37,11 @@ class CrawlOutcome:
 
 
 def claim(settings: Settings, run_id: int) -> int | None:
-    """Take a queued run, or a running one whose worker's lease ran out; returns the attempt, None if not ours."""
-    now = datetime.now(timezone.utc)
-    with session_scope(settings.database_url) as session:
-        claimed = session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.id == run_id, or_(CrawlRun.status == "queued",
-                                              (CrawlRun.status == "running") & (CrawlRun.lease_until < now)))
-            .values(status="running", started_at=now, lease_until=now + CRAWL_LEASE, attempts=CrawlRun.attempts + 1))
-        if claimed.rowcount != 1:
-            return None  # a redelivered crawl that finished, or that another worker is doing
-        return session.scalar(select(CrawlRun.attempts).where(CrawlRun.id == run_id))
+    """Take a queued run, or a running one whose worker's lease ran out; returns the attempt, None if not ours
+    (a redelivered crawl that finished, or that another worker is doing)."""
+    return leases.claim(settings.database_url, CrawlRun.id, run_id, status=CrawlRun.status,
+                        free=CrawlRun.status == "queued", taken="running", attempts=CrawlRun.attempts,
+                        lease=CRAWL_LEASE, started_at=datetime.now(timezone.utc))
 
 
 def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
@@ -69,8 +63,12 @@ def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
     return _finish(settings, run_id, discovery, failure=source_error[1] if source_error else None)
 
 
-def record_crawl_error(settings: Settings, run_id: int, message: str) -> None:
-    _finish(settings, run_id, Discovery(errors=[("", "internal_error", message)]), failure=message)
+def record_crawl_error(settings: Settings, run_id: int, code: str, message: str) -> None:
+    """The run ends as failed (a crash: ``internal_error``; its time limit: ``timeout``), unless it ended already."""
+    with session_scope(settings.database_url) as session:
+        if session.get(CrawlRun, run_id).status not in ("queued", "running"):
+            return
+    _finish(settings, run_id, Discovery(errors=[("", code, message)]), failure=message)
 
 
 def _finish(settings: Settings, run_id: int, discovery: Discovery, failure: str | None) -> CrawlOutcome:

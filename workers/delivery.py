@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts import Message, deliver
@@ -17,6 +17,7 @@ from alerts.channels import channel_style
 from alerts.compose import compose_digest
 from alerts.routing import covers, findings_for_route
 from fiscalwatch.settings import AlertRoute, Settings
+from store import leases
 from store.db import session_scope
 from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
 from store.outbox import enqueue
@@ -34,15 +35,11 @@ LAST_RETRY = timedelta(hours=6)
 
 def run_delivery(settings: Settings, alert_id: int) -> bool | None:
     """Deliver one alert if it is due and not taken; True sent, False will retry or gave up, None not ours."""
-    now = datetime.now(timezone.utc)
+    due = (Alert.status == "pending") & (Alert.next_attempt_at <= datetime.now(timezone.utc))
+    if leases.claim(settings.database_url, Alert.id, alert_id, status=Alert.status, free=due, taken="sending",
+                    attempts=Alert.attempts, lease=SEND_LEASE) is None:
+        return None
     with session_scope(settings.database_url) as session:
-        claimed = session.execute(
-            update(Alert)
-            .where(Alert.id == alert_id, or_((Alert.status == "pending") & (Alert.next_attempt_at <= now),
-                                             (Alert.status == "sending") & (Alert.lease_until < now)))
-            .values(status="sending", lease_until=now + SEND_LEASE, attempts=Alert.attempts + 1))
-        if claimed.rowcount != 1:
-            return None
         alert = session.get(Alert, alert_id)
         message = Message(title=alert.title, body=alert.body, category=alert.category, severity=alert.severity,
                           source_id=alert.source_id)
@@ -93,7 +90,8 @@ def queue_digests(settings: Settings) -> int:
 
 
 def _outstanding(session: Session, source_id: str) -> bool:
-    fetching = select(DocumentUrl.url).where(DocumentUrl.source_id == source_id, DocumentUrl.fetch_status == "queued")
+    fetching = select(DocumentUrl.url).where(DocumentUrl.source_id == source_id,
+                                             DocumentUrl.fetch_status.in_(("queued", "fetching")))
     parsing = select(Blob.sha256).join(Document, Document.current_sha256 == Blob.sha256).where(
         Document.source_id == source_id, Blob.status.in_(("pending", "processing")))
     return session.scalar(fetching.limit(1)) is not None or session.scalar(parsing.limit(1)) is not None

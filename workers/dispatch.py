@@ -86,7 +86,8 @@ def dispatch_due_alerts(settings: Settings) -> int:
 
 def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
     """Re-send work queued longer than ``stale`` ago (its message was lost), work whose message the broker
-    refused, everything queued when the broker lost its data, and crawls whose worker died; counts per kind."""
+    refused, everything queued when the broker lost its data, and crawls, fetches and parses whose worker died
+(their lease ran out); counts per kind."""
     now = datetime.now(timezone.utc)
     if _broker_forgot(settings):
         log.warning("消息队列的数据已丢失（重启或清空），重新派发所有排队中的任务")
@@ -96,8 +97,10 @@ def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
         runs = list(session.scalars(select(CrawlRun).where(or_(
             (CrawlRun.status == "queued") & (CrawlRun.queued_at.is_(None) | (CrawlRun.queued_at < stale)),
             (CrawlRun.status == "running") & (CrawlRun.lease_until < now)))))
-        urls = list(session.scalars(select(DocumentUrl).where(
-            DocumentUrl.fetch_status == "queued", or_(DocumentUrl.queued_at.is_(None), DocumentUrl.queued_at < stale))))
+        urls = list(session.scalars(select(DocumentUrl).where(or_(
+            (DocumentUrl.fetch_status == "queued")
+            & (DocumentUrl.queued_at.is_(None) | (DocumentUrl.queued_at < stale)),
+            (DocumentUrl.fetch_status == "fetching") & (DocumentUrl.lease_until < now)))))
         blobs = list(session.scalars(select(Blob).where(or_(
             (Blob.status == "pending") & ((Blob.queued_at.is_(None)) | (Blob.queued_at < stale)),
             (Blob.status == "processing") & (Blob.lease_until < now)))))

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from alerts import Event
 from crawlers import Fetcher, FetchResult, make_rate_limiter
-from fiscalwatch.settings import Settings
+from fiscalwatch.settings import CRAWL_LEASE, Settings
+from store import leases
 from store.archive import archive
 from store.db import session_scope
 from store.models import Blob, Document, DocumentUrl, Version
@@ -19,6 +20,10 @@ from store.outbox import enqueue_event
 from workers.documents import document_info, queue_document_alerts
 
 GONE = {"not_found", "soft_404", "html_instead_of_file"}
+# A fetch's lease is above its task's hard time limit (fiscalwatch.settings), after which the URL is fetched
+# again (its worker died); a URL whose fetch kills its worker this often is recorded as failed.
+FETCH_LEASE = CRAWL_LEASE
+MAX_FETCH_ATTEMPTS = 3
 _HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
@@ -33,19 +38,33 @@ def fetcher_for(settings: Settings) -> Fetcher:
     return _fetchers[key]
 
 
+def claim(settings: Settings, url: str) -> int | None:
+    """Take a queued URL, or one whose fetching worker's lease ran out; returns the attempt, None if not ours
+    (fetched already: a redelivered task, or another worker's)."""
+    return leases.claim(settings.database_url, DocumentUrl.url, url, status=DocumentUrl.fetch_status,
+                        free=DocumentUrl.fetch_status == "queued", taken="fetching",
+                        attempts=DocumentUrl.fetch_attempts, lease=FETCH_LEASE)
+
+
 def run_fetch(settings: Settings, url: str) -> str | None:
     """Fetch a queued URL; returns the sha256 of content that still needs parsing, if any."""
+    attempt = claim(settings, url)
+    if attempt is None:
+        return None
+    if attempt > MAX_FETCH_ATTEMPTS:
+        _give_up(settings, url, f"worker_crashed: 下载时工作进程已异常退出{attempt - 1}次，本次不再重试")
+        return None
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
-        if row is None or row.fetch_status != "queued":
-            return None  # already fetched: a redelivered task
         etag, last_modified, inline = row.etag, row.last_modified, row.kind == "inline_html"
     result = _check_body(fetcher_for(settings).fetch(url, etag=etag, last_modified=last_modified,
                                                      accept_html=inline), inline)
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
+        if row.fetch_status != "fetching" or row.fetch_attempts != attempt:
+            return None  # our lease ran out and another worker took the URL: its result is the one kept
         now = datetime.now(timezone.utc)
-        row.fetched_at = now
+        row.fetched_at, row.lease_until = now, None
         if result.not_modified:
             row.fetch_status = "ok"
             if row.document is not None:
@@ -72,11 +91,16 @@ def run_fetch(settings: Settings, url: str) -> str | None:
         return None
 
 
-def record_fetch_error(settings: Settings, url: str, message: str) -> None:
+def record_fetch_error(settings: Settings, url: str, code: str, message: str) -> None:
+    """The fetch ends as failed (a crash: ``internal_error``; its time limit: ``timeout``)."""
+    _give_up(settings, url, f"{code}: {message}")
+
+
+def _give_up(settings: Settings, url: str, error: str) -> None:
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
-        if row is not None and row.fetch_status == "queued":
-            row.fetch_status, row.fetch_error = "failed", f"internal_error: {message}"
+        if row is not None and row.fetch_status in ("queued", "fetching"):
+            row.fetch_status, row.fetch_error, row.lease_until = "failed", error, None
 
 
 def _check_body(result: FetchResult, inline: bool) -> FetchResult:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from fiscalwatch.checker import CheckResult, check_file
 from fiscalwatch.settings import Settings
+from store import leases
 from store.db import session_scope
 from store.models import Blob, Document, FindingRow
 from workers.documents import queue_document_alerts
@@ -22,17 +23,9 @@ log = logging.getLogger(__name__)
 
 def claim(settings: Settings, sha256: str) -> int | None:
     """Take the lease on a pending (or abandoned) blob; returns the attempt number, None if not ours."""
-    now = datetime.now(timezone.utc)
-    with session_scope(settings.database_url) as session:
-        claimed = session.execute(
-            update(Blob)
-            .where(Blob.sha256 == sha256, or_(Blob.status == "pending",
-                                              (Blob.status == "processing") & (Blob.lease_until < now)))
-            .values(status="processing", lease_until=now + timedelta(seconds=settings.parse_lease_seconds),
-                    attempts=Blob.attempts + 1))
-        if claimed.rowcount != 1:
-            return None
-        return session.scalar(select(Blob.attempts).where(Blob.sha256 == sha256))
+    return leases.claim(settings.database_url, Blob.sha256, sha256, status=Blob.status, free=Blob.status == "pending",
+                        taken="processing", attempts=Blob.attempts,
+                        lease=timedelta(seconds=settings.parse_lease_seconds))
 
 
 def run_process(settings: Settings, sha256: str) -> None:

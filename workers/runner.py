@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -22,6 +21,7 @@ from alerts import validate_url
 from compliance import refresh_compliance
 from fiscalwatch.report import crawl_reason
 from fiscalwatch.settings import Settings
+from parsers.limits import die_with_parent
 from store.db import migrate, session_scope
 from store.models import Alert, Blob, CrawlRun, DocumentUrl, Source
 from workers.app import CONFIG_ENV, QUEUES, app
@@ -30,7 +30,6 @@ from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
 from workers.sources import sync_sources
 
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1
 
 
 class BrokerUnavailable(Exception):
@@ -95,7 +94,7 @@ def outstanding(settings: Settings, cycle: str) -> int:
         counts = [
             select(func.count()).select_from(CrawlRun).where(CrawlRun.cycle == cycle,
                                                              CrawlRun.status.in_(("queued", "running"))),
-            select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status == "queued"),
+            select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status.in_(("queued", "fetching"))),
             select(func.count()).select_from(Blob).where(Blob.status.in_(("pending", "processing"))),
             # Deliveries that already failed wait for their backoff; a later run or `watch` retries them.
             select(func.count()).select_from(Alert).where(
@@ -143,7 +142,7 @@ def run_once(settings: Settings, config_path: Path | None, loglevel: str = "WARN
     # The worker's lines go to stderr (logging); its stdout only has Celery's shutdown notices.
     worker = subprocess.Popen([sys.executable, "-m", "fiscalwatch.cli", "worker", f"--loglevel={loglevel}"],
                               env=env, stdout=subprocess.DEVNULL, start_new_session=True,
-                              preexec_fn=_die_with_parent)
+                              preexec_fn=lambda: die_with_parent(signal.SIGTERM))
     report = OnceReport()
     try:
         cycle = uuid.uuid4().hex
@@ -203,11 +202,6 @@ def _settle(settings: Settings, cycle: str, worker: subprocess.Popen, deadline: 
         time.sleep(0.3)
     log.error("watch --once: work still outstanding after %s s", settings.once_timeout)
     return False
-
-
-def _die_with_parent() -> None:
-    """Linux: the worker gets SIGTERM if this process dies, so a killed `--once` leaves no orphan worker."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(worker: subprocess.Popen) -> None:

@@ -31,23 +31,27 @@ _RESILIENT = {"autoretry_for": (DatabaseUnavailable,), "retry_backoff": 5, "retr
               "max_retries": 8, "acks_late": True}
 
 
-def _recorded(work, on_crash, what: str):
-    """Run a stage; a crash other than a database outage is logged and recorded on its row, not retried blindly."""
+def _recorded(work, record, what: str, settings):
+    """Run a crawl stage; a crash other than a database outage, or running past the task's time limit, is logged
+    and recorded on its row (``record(code, reason)``), not retried blindly."""
     try:
         return work()
     except DatabaseUnavailable:
         raise
+    except SoftTimeLimitExceeded:
+        log.warning("%s stopped at its time limit (%s s)", what, settings.crawl_time_limit)
+        record("timeout", f"超过时限（{settings.crawl_time_limit}秒），已停止")
     except Exception as exc:
         log.exception("%s crashed", what)
-        on_crash(type(exc).__name__)
-        return None
+        record("internal_error", f"程序内部错误（{type(exc).__name__}）")
+    return None
 
 
 @app.task(**_RESILIENT)
 def crawl_source(run_id: int) -> None:
     settings = current_settings()
-    outcome = _recorded(lambda: run_crawl(settings, run_id), lambda error: record_crawl_error(
-        settings, run_id, f"抓取程序内部错误（{error}）"), f"crawl run {run_id}")
+    outcome = _recorded(lambda: run_crawl(settings, run_id), lambda code, reason: record_crawl_error(
+        settings, run_id, code, f"抓取{reason}"), f"crawl run {run_id}", settings)
     to_fetch = outcome.to_fetch if outcome else []
     _tell_crawl(settings, run_id, len(to_fetch))
     for url in to_fetch:
@@ -58,8 +62,8 @@ def crawl_source(run_id: int) -> None:
 @app.task(**_RESILIENT)
 def fetch_document(url: str) -> None:
     settings = current_settings()
-    sha256 = _recorded(lambda: run_fetch(settings, url), lambda error: record_fetch_error(
-        settings, url, f"下载程序内部错误（{error}）"), f"fetching {url}")
+    sha256 = _recorded(lambda: run_fetch(settings, url), lambda code, reason: record_fetch_error(
+        settings, url, code, f"下载{reason}"), f"fetching {url}", settings)
     _tell_fetch(settings, url)
     if sha256 is not None:
         send("process_blob", sha256)
