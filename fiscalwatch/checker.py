@@ -9,7 +9,7 @@ from pathlib import Path
 from fiscalwatch.settings import Settings
 from parsers import Parsed, UnreadableFile, no_documents, parse_documents, primary
 from parsers.disclosure import not_a_disclosure
-from parsers.limits import run_limited
+from parsers.limits import Limits, run_limited
 from parsers.model import Document
 from validators import validate
 from validators.core import Finding
@@ -67,11 +67,13 @@ class CheckResult:
         }
 
 
-def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
+def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30),
+               limits: Limits | None = None) -> CheckResult:
     """Plain files give one result. Archives give the primary member's result at the top level
-    (so consumers of single documents work unchanged) with every member's result in `members`."""
+    (so consumers of single documents work unchanged) with every member's result in `members`.
+    ``limits``: the parse's (see parse_limited)."""
     try:
-        parsed = parse_limited(path)
+        parsed = parse_limited(path, limits)
     except UnreadableFile as exc:
         return CheckResult(file=str(path), error_code=exc.code, error=exc.message)
     results = [_check(str(path), p, low_completion_threshold) for p in parsed]
@@ -85,19 +87,24 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30)) -> C
     return replace(top, members=results)
 
 
-def parse_limited(path: Path) -> list[Parsed]:
-    """parse_documents under the pipeline's memory and time limits (parsers.limits): whatever a hostile or
-    broken file does to a reader ends as an UnreadableFile with a clear code, never as a traceback. The limits
-    are the settings' defaults unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
-    settings = Settings()
-    return run_limited(lambda: parse_documents(path), memory_mb=settings.worker_max_memory_mb,
-                       seconds=settings.parse_time_limit)
+def parse_limits(settings: Settings) -> Limits:
+    """The configured limits of one parse (parse_memory_mb, parse_time_limit)."""
+    return Limits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_time_limit)
 
 
-def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30)) -> CheckResult:
+def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
+    """parse_documents under memory and time limits (parsers.limits): whatever a hostile or broken file does to
+    a reader ends as an UnreadableFile with a clear code, never as a traceback. Without ``limits``: the
+    settings' defaults, unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
+    limits = limits or parse_limits(Settings())
+    return run_limited(lambda: parse_documents(path), memory_mb=limits.memory_mb, seconds=limits.seconds)
+
+
+def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30),
+                      limits: Limits | None = None) -> CheckResult:
     """Several files published together (a detail page's attachments, e.g. 情况说明 and 报表 apart):
     each file's own checks, and completeness judged once on all of them together."""
-    files = [_check_parts(path, low_completion_threshold) for path in paths]
+    files = [_check_parts(path, low_completion_threshold, limits) for path in paths]
     members = [m for parts in files for m in parts]
     disclosures = [m for m in members if m.status == "ok"]
     result = CheckResult(file="；".join(str(p) for p in paths), members=members)
@@ -118,9 +125,9 @@ def check_publication(paths: list[Path], low_completion_threshold: Decimal = Dec
     return result
 
 
-def _check_parts(path: Path, low_completion_threshold: Decimal) -> list[CheckResult]:
+def _check_parts(path: Path, low_completion_threshold: Decimal, limits: Limits | None) -> list[CheckResult]:
     try:
-        parsed = parse_limited(path)
+        parsed = parse_limited(path, limits)
     except UnreadableFile as exc:
         return [CheckResult(file=str(path), error_code=exc.code, error=exc.message)]
     return [_check(str(path), p, low_completion_threshold, scope="member") for p in parsed]

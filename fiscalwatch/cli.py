@@ -74,11 +74,13 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: 
     from fiscalwatch import checker
     from fiscalwatch.report import render, render_publication, summary
 
-    limit = Decimal(str(threshold if threshold is not None else _settings(config).low_completion_threshold))
+    settings = _settings(config)
+    limit = Decimal(str(threshold if threshold is not None else settings.low_completion_threshold))
+    parse_limits = checker.parse_limits(settings)  # the pipeline's: a file fails `check` as it would fail there
     if publication:
-        results = [checker.check_publication(paths, limit)]
+        results = [checker.check_publication(paths, limit, parse_limits)]
     else:
-        results = [checker.check_file(path, limit) for path in paths]
+        results = [checker.check_file(path, limit, parse_limits) for path in paths]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
     else:

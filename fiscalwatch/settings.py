@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # Seconds a crawl or fetch task may run (links and pages are capped, so only a hanging or trickling site
     # gets near it): then it is stopped and recorded as failed, and the source retried like any failed crawl.
     crawl_time_limit: int = Field(default=600, gt=0, lt=CRAWL_LEASE.total_seconds() - CRAWL_KILL_GRACE)
+    # One file's parse runs in a child limited to these (parsers.limits), in the workers and in `check` alike:
+    # beyond them the file is recorded as too_large or timeout.
+    parse_memory_mb: int = Field(default=1500, gt=0)
     parse_time_limit: int = 900  # seconds; above OCR's own 600 s budget, then the file is recorded as failed
     parse_lease_seconds: int = 1200  # a crashed parse is retried after this; keep above parse_time_limit
     max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed

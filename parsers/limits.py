@@ -1,7 +1,7 @@
 """Hard limits for one parse: it runs in a forked child with a memory ceiling (RLIMIT_AS) and a wall-clock
 limit, so a hostile file (a span bomb, a page-tree bomb, a cell of a billion characters) ends as one clear
 status instead of exhausting the machine or hanging `check`. The limits are the pipeline's own settings
-(``parse_time_limit``, ``worker_max_memory_mb``), so `check` and the workers judge a file alike.
+(``parse_memory_mb``, ``parse_time_limit``), so `check` and the workers judge a file alike.
 
 Whatever escapes the readers becomes an ``UnreadableFile`` with a stable code: ``too_large`` (memory),
 ``timeout``, ``too_deep`` (nesting beyond Python's recursion limit), ``corrupt`` (a reader tripping over
@@ -29,6 +29,14 @@ MEMORY_SLACK = 512 * 1024 * 1024  # address space beyond the budget: thread stac
 
 # UnreadableFile's arguments differ from Exception's: tell pickle how to rebuild it across the pipe.
 copyreg.pickle(UnreadableFile, lambda error: (UnreadableFile, (error.code, error.message)))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one parse may take: memory (MB, beyond what the process had when it forked) and wall-clock seconds."""
+
+    memory_mb: int
+    seconds: float
 
 
 @dataclass

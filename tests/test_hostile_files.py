@@ -43,7 +43,7 @@ def test_every_hostile_file_ends_with_a_status_and_json(corpus):
     assert {o.status for o in outcomes} <= {"ok", "failed", "not_a_disclosure"}
     unexplained = [(o.file.path.name, o.code) for o in outcomes if o.status == "failed" and o.code not in FAILURE_CODES]
     assert unexplained == []
-    ceiling = Settings().worker_max_memory_mb + 512
+    ceiling = Settings().parse_memory_mb + 512
     assert max(o.peak_rss_mb for o in outcomes) < ceiling
 
 

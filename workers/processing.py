@@ -10,7 +10,7 @@ from decimal import Decimal
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
-from fiscalwatch.checker import CheckResult, check_file
+from fiscalwatch.checker import CheckResult, check_file, parse_limits
 from fiscalwatch.settings import Settings
 from store import leases
 from store.db import session_scope
@@ -39,12 +39,12 @@ def run_process(settings: Settings, sha256: str) -> None:
     with session_scope(settings.database_url) as session:
         path = settings.storage_dir / session.get(Blob, sha256).path
     threshold = Decimal(str(settings.low_completion_threshold))
-    others, completeness = companions(settings, sha256), {}
+    others, completeness, limits = companions(settings, sha256), {}, parse_limits(settings)
     try:
         if others:
-            result, completeness = check_with_companions(path, sha256, others, threshold)
+            result, completeness = check_with_companions(path, sha256, others, threshold, limits)
         else:
-            result = check_file(path, threshold)
+            result = check_file(path, threshold, limits)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fiscalwatch.checker import CheckResult, check_publication
 from fiscalwatch.settings import Settings
+from parsers.limits import Limits
 from store.db import session_scope
 from store.models import Blob, Document, FindingRow
 from validators.completeness_rules import PUBLICATION_RULES
@@ -29,11 +30,12 @@ def companions(settings: Settings, sha256: str) -> dict[str, Path]:
         return found
 
 
-def check_with_companions(path: Path, sha256: str, others: dict[str, Path], threshold) -> tuple[CheckResult, dict]:
+def check_with_companions(path: Path, sha256: str, others: dict[str, Path], threshold,
+                          limits: Limits) -> tuple[CheckResult, dict]:
     """This file's own result, and the publication's completeness findings for each member's sha256
-    (all of them on the main file, none on the others)."""
+    (all of them on the main file, none on the others); each file parsed within ``limits``."""
     paths = {str(path): sha256, **{str(p): sha for sha, p in others.items()}}
-    publication = check_publication([path, *others.values()], threshold)
+    publication = check_publication([path, *others.values()], threshold, limits)
     own = max((m for m in publication.members if m.file == str(path)), key=_tables)
     own.findings = [f for f in own.findings if f.rule not in PUBLICATION_RULES]
     main = paths[max(publication.members, key=_tables).file]

@@ -1,0 +1,65 @@
+"""The parse sandbox's limits (parse_memory_mb, parse_time_limit) come from the configuration, and `check` and
+the pipeline apply the same ones: a file that takes 12 s to parse, under a 1 s limit, ends as `timeout` in both."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pypdfium2 as pdfium
+import pytest
+from click.testing import CliRunner
+from render_seeds import render
+
+from fiscalwatch.checker import parse_limits
+from fiscalwatch.cli import app
+from fiscalwatch.settings import load_settings
+from parsers.limits import Limits
+from pipeline_support import rows, write_config
+from store.archive import archive
+from store.db import session_scope
+from store.models import Blob
+from workers.processing import run_process
+from workers.runner import prepare
+
+
+@pytest.fixture(scope="module")
+def long_pdf(tmp_path_factory):
+    """Seed 000 eight times over: 488 pages, about 12 s to parse here, far beyond the 1 s limit below."""
+    seed = pdfium.PdfDocument(render("000", "pdf"))
+    merged = pdfium.PdfDocument.new()
+    for _ in range(8):
+        merged.import_pages(seed)
+    path = tmp_path_factory.mktemp("long") / "合订本.pdf"
+    merged.save(path)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path):
+    return write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}"}, [], [],
+                        parse_time_limit=1, parse_memory_mb=700)
+
+
+def test_the_configured_limits_are_the_parse_limits(config):
+    assert parse_limits(load_settings(config)) == Limits(memory_mb=700, seconds=1)
+
+
+def test_check_parses_within_the_configured_limits(config, long_pdf):
+    result = CliRunner().invoke(app, ["check", "--json", "--config", str(config), str(long_pdf)])
+    [report] = json.loads(result.output)
+    assert result.exit_code == 1, result.output
+    assert report["error"]["code"] == "timeout" and "1秒" in report["error"]["message"]
+
+
+def test_the_pipeline_parses_within_the_configured_limits(config, long_pdf):
+    settings = load_settings(config)
+    prepare(settings)
+    content = long_pdf.read_bytes()
+    sha256, relative = archive(settings.storage_dir, content)
+    with session_scope(settings.database_url) as session:
+        session.add(Blob(sha256=sha256, size=len(content), path=relative, filename=long_pdf.name,
+                         first_seen_at=datetime.now(timezone.utc), status="pending", attempts=0))
+    run_process(settings, sha256)
+    [blob] = rows(settings.database_url, Blob)
+    assert (blob.status, blob.error_code) == ("failed", "timeout") and "1秒" in blob.error
