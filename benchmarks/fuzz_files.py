@@ -15,6 +15,7 @@ import argparse
 import io
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -136,32 +137,45 @@ def huge_paragraph(megabytes: float) -> bytes:
 # --- office and archives --------------------------------------------------------------------------
 
 def huge_cell_xlsx(characters: int) -> bytes:
+    """One cell of ``characters`` characters, written as rich-text runs of at most a million each (openpyxl
+    itself stops a cell at Excel's 32,767; a hand-made file does not, nor does any reader's XML limit)."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet["A1"], sheet["B1"] = "2023年度部门收支决算总表", "单位：万元"
-    sheet["A2"] = "预" * characters
+    sheet["A2"] = "PLACEHOLDER"
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    runs = [min(1_000_000, characters - start) for start in range(0, characters, 1_000_000)]
+    cell = '<c r="A2" t="inlineStr"><is>' + "".join(f"<r><t>{'预' * n}</t></r>" for n in runs) + "</is></c>"
+    return _replace_part(buffer.getvalue(), "xl/worksheets/sheet1.xml",
+                         lambda text: re.sub(r'<c r="A2"[^>]*>.*?</c>', lambda _: cell, text))
+
+
+def _replace_part(package: bytes, name: str, change: Callable[[str], str]) -> bytes:
+    """The zip package with part ``name`` rewritten (deflated, as Office writes it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == name:
+                content = change(content.decode()).encode()
+            target.writestr(item, content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def dimension_bomb_xlsx() -> bytes:
     """A workbook whose sheet claims the whole grid (A1:XFD1048576) and a cell at the grid's far corner."""
-    data = huge_cell_xlsx(10)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = content.decode()
-                text = text.replace('<dimension ref="A1:B2"/>', '<dimension ref="A1:XFD1048576"/>')
-                text = text.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr">'
-                                                    "<is><t>1</t></is></c></row></sheetData>")
-                content = text.encode()
-            target.writestr(item, content)
-    return out.getvalue()
+    return _replace_part(huge_cell_xlsx(10), "xl/worksheets/sheet1.xml", lambda text: text.replace(
+        '<dimension ref="A1:B2"/>', '<dimension ref="A1:XFD1048576"/>').replace(
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>1</t></is></c></row></sheetData>'))
+
+
+def span_bomb_docx(span: int) -> bytes:
+    """A Word table whose cell claims ``span`` grid columns (w:gridSpan)."""
+    return _replace_part(huge_docx(10), "word/document.xml", lambda text: text.replace(
+        "<w:tcPr>", f'<w:tcPr><w:gridSpan w:val="{span}"/>', 1))
 
 
 def huge_docx(characters: int) -> bytes:
@@ -231,6 +245,7 @@ def generate(out: Path, count: int = 1000, seed: int = 13, fast: bool = False) -
                                                                                   else (100_000,))],
         *([("cell_bomb", "dimension.xlsx", dimension_bomb_xlsx)] if big else []),
         *[("cell_bomb", f"cell-{n}.docx", lambda n=n: huge_docx(n)) for n in ((5_000_000,) if big else (500_000,))],
+        ("cell_bomb", "span.docx", lambda: span_bomb_docx(100_000_000)),
         *[("page_tree_bomb", f"pagetree-{kids}.pdf", lambda k=kids: page_tree_bomb(k))
           for kids in ((1_000_000, 100_000) if big else (100_000,))],
         *[("zip", f"zip-{kind}.zip", lambda k=kind: hostile_zip(k, bases[-1]))

@@ -20,7 +20,7 @@ import openpyxl
 import xlrd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from parsers import catalog
+from parsers import catalog, ooxml
 from parsers.columns import squash
 from parsers.errors import UnreadableFile
 from parsers.flow import is_toc_heading, paginate
@@ -46,6 +46,7 @@ class Sheet:
 
 
 def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
+    ooxml.check_package(path, ooxml.XLSX)
     try:
         # A file object: given a path, openpyxl refuses names not ending in .xlsx.
         with path.open("rb") as handle:
@@ -56,16 +57,33 @@ def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
     for ws in book.worksheets:
         if ws.sheet_state != "visible":
             continue
-        hidden_cols = {c - 1 for d in ws.column_dimensions.values() if d.hidden for c in range(d.min, d.max + 1)}
-        rows = list(ws.iter_rows(max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS)))
+        hidden_cols = {c - 1 for d in ws.column_dimensions.values() if d.hidden
+                       for c in range(d.min, min(d.max, MAX_COLS) + 1)}
+        cells, ruled_rows = _xlsx_cells(ws)
         sheets.append(Sheet(
-            cells=[[_xlsx_text(cell) for cell in row] for row in rows],
-            merges=[(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges],
-            hidden_rows={r - 1 for r, d in ws.row_dimensions.items() if d.hidden},
+            cells=cells,
+            merges=[(m.min_row - 1, m.min_col - 1, min(m.max_row, MAX_ROWS) - 1, min(m.max_col, MAX_COLS) - 1)
+                    for m in ws.merged_cells.ranges if m.min_row <= MAX_ROWS and m.min_col <= MAX_COLS],
+            hidden_rows={r - 1 for r, d in ws.row_dimensions.items() if d.hidden and r <= MAX_ROWS},
             hidden_cols=hidden_cols,
-            ruled_rows={r for r, row in enumerate(rows) if any(_xlsx_bordered(cell) for cell in row)},
+            ruled_rows=ruled_rows,
         ))
     return _layout(sheets, format_)
+
+
+def _xlsx_cells(ws) -> tuple[list[list[str]], set[int]]:
+    """The texts of the cells the sheet holds within MAX_ROWS × MAX_COLS, and the rows with a bordered cell.
+    Read from the cells held (openpyxl's private map of them): iter_rows creates every empty cell of the
+    rectangle, millions for a sheet with one cell at its far corner."""
+    held = [(row, col, cell) for (row, col), cell in ws._cells.items() if row <= MAX_ROWS and col <= MAX_COLS]
+    width = max((col for _, col, _ in held), default=0)
+    cells = [[""] * width for _ in range(max((row for row, _, _ in held), default=0))]
+    ruled = set()
+    for row, col, cell in held:
+        cells[row - 1][col - 1] = _xlsx_text(cell)
+        if _xlsx_bordered(cell):
+            ruled.add(row - 1)
+    return cells, ruled
 
 
 def read_xls(path: Path, format_: str = "xls") -> Layout:

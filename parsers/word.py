@@ -13,6 +13,7 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
+from parsers import ooxml
 from parsers.errors import UnreadableFile
 from parsers.flow import paginate
 from parsers.layout import Block, Grid, Layout, TextLine
@@ -22,9 +23,14 @@ _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _RENDERED_BREAK, _SECTION = qn("w:lastRenderedPageBreak"), qn("w:sectPr")
 _VAL, _TYPE = qn("w:val"), qn("w:type")
 PAGE_BREAK = "\f"
+# A table's grid, as its spans claim it: beyond these it is a hostile or broken file, not a table (the
+# slots are counted before any is made; see parsers.html for the same caps on web tables).
+MAX_ROW_SLOTS = 1000
+MAX_TABLE_SLOTS = 200_000
 
 
 def read_docx(path: Path, format_: str = "docx") -> Layout:
+    ooxml.check_package(path, ooxml.DOCX)
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
@@ -119,14 +125,14 @@ def table_grid(table) -> Grid:
     """Grid slots from w:gridSpan (columns) and w:vMerge (rows); merged slots point at their owner."""
     rows: list[list[str | None]] = []
     owners: dict[tuple[int, int], tuple[int, int]] = {}
+    slots = 0
     for r, tr in enumerate(table.iterchildren(_TR)):
         row: list[str | None] = []
         before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
-        row.extend([""] * (int(before.get(_VAL, "0")) if before is not None else 0))
+        row.extend([""] * _slots(before, 0, 0))
         for tc in tr.iterchildren(_TC):
             props = tc.find(qn("w:tcPr"))
-            span_el = props.find(qn("w:gridSpan")) if props is not None else None
-            span = int(span_el.get(_VAL, "1")) if span_el is not None else 1
+            span = _slots(props.find(qn("w:gridSpan")) if props is not None else None, 1, len(row))
             merge = props.find(qn("w:vMerge")) if props is not None else None
             c = len(row)
             continues = merge is not None and merge.get(_VAL, "continue") == "continue"
@@ -141,10 +147,26 @@ def table_grid(table) -> Grid:
                 row.append(None)
                 owners[(r, c + extra)] = owner
         rows.append(row)
+        slots += len(row)
+        _check_slots(slots)
     width = max((len(r) for r in rows), default=0)
+    _check_slots(width * len(rows))
     for row in rows:
         row.extend([""] * (width - len(row)))
     return Grid(rows, owners)
+
+
+def _slots(element, default: int, used: int) -> int:
+    """Grid columns a w:gridBefore or w:gridSpan claims, refused when the row would pass MAX_ROW_SLOTS."""
+    count = int(element.get(_VAL, default)) if element is not None else default
+    if used + count > MAX_ROW_SLOTS:
+        raise UnreadableFile("too_large", f"Word 表格的一行超过{MAX_ROW_SLOTS}列，疑似异常文件")
+    return count
+
+
+def _check_slots(slots: int) -> None:
+    if slots > MAX_TABLE_SLOTS:
+        raise UnreadableFile("too_large", f"Word 表格的单元格（含合并）超过{MAX_TABLE_SLOTS}格，疑似异常文件")
 
 
 def _cell_text(tc) -> str:

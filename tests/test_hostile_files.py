@@ -222,3 +222,48 @@ def test_a_cover_line_of_a_million_characters_is_identified_quickly():
 def _identified(identify, document):
     identify(document)
     return document
+
+
+@pytest.mark.parametrize("name, make, cause", [
+    # 30 million characters in one cell: 90 MB of XML from a 90 KB file (a 1 MB one holds 300 million).
+    ("cell.xlsx", lambda: fuzz_files.huge_cell_xlsx(30_000_000), "解压后超过"),
+    ("cell-3m.xlsx", lambda: fuzz_files.huge_cell_xlsx(3_000_000), "单元格或段落的文字超过"),
+    ("dimension.xlsx", fuzz_files.dimension_bomb_xlsx, "表格范围"),  # whole grid claimed: 1.48 GB and 99 s before
+    ("cell.docx", lambda: fuzz_files.huge_docx(3_000_000), "单元格或段落的文字超过"),
+    ("span.docx", lambda: fuzz_files.span_bomb_docx(100_000_000), "一行超过"),
+])
+def test_office_cell_and_dimension_bombs_are_too_large_before_they_take_memory(tmp_path, name, make, cause):
+    from parsers import limits
+
+    path = tmp_path / name
+    path.write_bytes(make())
+    result = check_file(path)
+    assert result.error_code == "too_large" and cause in result.error, result.error
+    assert limits.last_usage.peak_rss_mb < 400  # what the process had, and no cell of it read
+
+
+def test_an_ordinary_sheet_reads_the_same_from_the_cells_it_holds(tmp_path):
+    """Only the cells a sheet holds are read (no empty rectangle made): gaps, merges and borders stay."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Border, Side
+
+    from parsers.spreadsheet import read_xlsx
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "2023年度部门收支决算总表"
+    sheet.merge_cells("A1:D1")
+    sheet["D3"] = "单位：万元"
+    for row, values in enumerate([("项目", "", "金额", ""), ("收入合计", "", "12.00", ""), ("支出合计", "", "12.00", "")],
+                                 start=4):
+        for col, value in enumerate(values, start=1):
+            cell = sheet.cell(row, col, value or None)
+            cell.border = Border(left=Side(style="thin"))
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+    path = tmp_path / "表.xlsx"
+    book.save(path)
+    [page] = read_xlsx(path).pages
+    lines = [b.text for b in page.blocks if hasattr(b, "text")]
+    grids = [b.rows for b in page.blocks if hasattr(b, "rows")]
+    assert lines == ["2023年度部门收支决算总表", "单位：万元"]
+    assert grids == [[["项目", "金额"], ["收入合计", "12.00"], ["支出合计", "12.00"]]]
