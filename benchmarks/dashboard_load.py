@@ -2,9 +2,11 @@
 PostgreSQL, with ten times the adversarial run's data (30,000 documents, 150,000 findings, 70,000 standings).
 
     .venv/bin/python benchmarks/dashboard_load.py [--store sqlite|postgres|both] [--clients 50] [--seconds 30]
+                                                  [--workers N]
 
-The store is filled directly (bulk inserts), the app served by uvicorn in its own process (as `fiscalwatch
-serve`, without the start-up refresh that would recompute the generated standings), and each client loops
+The store is filled directly (bulk inserts), the app served by uvicorn in its own processes (as `fiscalwatch
+serve --workers N`, default one per CPU, without the start-up refresh that would recompute the generated
+standings), and each client loops
 over a mix of requests: the overview (page and API), compliance pages with and without filters, documents,
 sources. Keep-alive connections; latency is measured per request by the client.
 """
@@ -12,7 +14,10 @@ sources. Keep-alive connections; latency is measured per request by the client.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -34,6 +39,7 @@ from sqlalchemy import insert  # noqa: E402
 from store.db import migrate, session_scope  # noqa: E402
 from store.models import Blob, Document, FindingRow, Source  # noqa: E402
 from store.registry import DocumentMatch, Entity, Expectation  # noqa: E402
+from workers.app import CONFIG_ENV  # noqa: E402
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REGIONS = [f"河南省/{city}/{county}" for city in ("濮阳市", "洛阳市", "郑州市", "开封市")
@@ -79,15 +85,18 @@ def fill(url: str, scale: int) -> int:
     return documents
 
 
-def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:
+def serve(url: str, work: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """The dashboard as `serve` runs it (the same app factory and processes), on a config naming only the store."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    config = work / "fiscalwatch.yaml"
+    config.write_text(json.dumps({"database_url": url, "storage_dir": str(work / "files")}), encoding="utf-8")
     code = ("import sys, uvicorn; sys.path.insert(0, %r)\n"
-            "from fiscalwatch.settings import Settings\nfrom web.app import create_app\n"
-            "uvicorn.run(create_app(Settings(database_url=%r, storage_dir=%r)), host='127.0.0.1', port=%d, "
-            "log_level='warning')" % (str(ROOT), url, str(work / "files"), port))
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+            "uvicorn.run('fiscalwatch.cli:dashboard', factory=True, host='127.0.0.1', port=%d, workers=%d, "
+            "log_level='warning')" % (str(ROOT), port, workers))
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, CONFIG_ENV: str(config)},
+                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -96,8 +105,17 @@ def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:
                 return process, base
         except requests.RequestException:
             time.sleep(0.3)
-    process.kill()
+    _stop(process)
     raise RuntimeError("dashboard did not start")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)  # uvicorn's supervisor and its worker processes
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def load(base: str, documents: int, clients: int, seconds: float) -> dict[str, list[float]]:
@@ -142,7 +160,7 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({len(ordered)} requests)"
 
 
-def run(kind: str, scale: int, clients: int, seconds: float) -> None:
+def run(kind: str, scale: int, clients: int, seconds: float, workers: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fiscalwatch-load-") as work_dir:
         work = Path(work_dir)
         name = None
@@ -157,15 +175,15 @@ def run(kind: str, scale: int, clients: int, seconds: float) -> None:
             started = time.monotonic()
             documents = fill(url, scale)
             print(f"{kind}: filled in {time.monotonic() - started:.0f} s")
-            process, base = serve(url, work)
+            process, base = serve(url, work, workers)
             try:
                 load(base, documents, 5, 3)  # warm-up
                 latencies = load(base, documents, clients, seconds)
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                _stop(process)
             everything = [v for values in latencies.values() for v in values]
-            print(f"{kind}: {clients} clients, {len(everything) / seconds:.0f} requests/s, {_percentiles(everything)}")
+            print(f"{kind}: {clients} clients, {workers} server processes, {len(everything) / seconds:.0f} requests/s, "
+                  f"{_percentiles(everything)}")
             for path, values in sorted(latencies.items()):
                 print(f"  {path:22} {_percentiles(values)}")
         finally:
@@ -183,9 +201,10 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes (serve --workers)")
     args = parser.parse_args()
     for kind in ("sqlite", "postgres") if args.store == "both" else (args.store,):
-        run(kind, args.scale, args.clients, args.seconds)
+        run(kind, args.scale, args.clients, args.seconds, args.workers)
 
 
 if __name__ == "__main__":

@@ -185,19 +185,32 @@ def migrate_command(config: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
               help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", type=int, default=8000, show_default=True, metavar="PORT", help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Server processes answering requests (default: web_workers of the configuration, else one per CPU).")
 @loglevel_option
-def serve(config: Path | None, host: str, port: int, loglevel: str) -> None:
+def serve(config: Path | None, host: str, port: int, workers: int | None, loglevel: str) -> None:
     """Serve the dashboard, its JSON API, /metrics and /healthz on the store the workers fill."""
+    import os
+
     import uvicorn
 
     from compliance import refresh_compliance
-    from web.app import create_app
     from workers.runner import prepare
 
     settings = _bootstrap(config, loglevel)
     prepare(settings)
     click.echo(refresh_compliance(settings).describe())
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=loglevel.lower())
+    # Each process builds the app itself (dashboard below), from the configuration bootstrap left in the environment.
+    uvicorn.run("fiscalwatch.cli:dashboard", factory=True, host=host, port=port, log_level=loglevel.lower(),
+                workers=workers or settings.web_workers or os.cpu_count() or 1)
+
+
+def dashboard():
+    """The dashboard app of one `serve` process, on the settings its parent was started with."""
+    from web.app import create_app
+    from workers.app import bootstrap
+
+    return create_app(bootstrap())
 
 
 @app.group("registry")

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     default_approval: dict[str, dict[Literal["budget", "final"], str]] = Field(
         default_factory=lambda: {"": {"budget": "02-28", "final": "08-31"}})
     web_public: bool = True  # read-only pages and API without login
+    web_workers: int | None = Field(default=None, gt=0)  # `serve` processes; default: one per CPU
     web_token: str | None = None  # admin token (API bearer, login password); unset: nothing can be changed
 
 
