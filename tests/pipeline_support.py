@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +98,16 @@ def run_once(config: Path, failing: tuple[str, ...] = ()) -> subprocess.Complete
     for source_id in failing:
         assert f"（{source_id}）：采集失败" in result.stdout, result.stdout
     return result
+
+
+def wait_for(condition, timeout: float, what: str):
+    """The first true value of ``condition()``, polled until ``timeout`` seconds have passed (then an error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def rows(database_url: str, model, *where):

@@ -18,7 +18,7 @@ from render_seeds import render
 from sqlalchemy import update
 
 from crawlers.ratelimit import RedisRateLimiter
-from pipeline_support import backend, fiscalwatch, rows, spawn, write_config
+from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
 from store.db import session_scope
 from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl
@@ -43,7 +43,7 @@ class RedisServer:
                                          "--save", "", "--appendonly", "no"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)
-        _wait(lambda: _pings(client), 60, "redis-server to start")
+        wait_for(lambda: _pings(client), 60, "redis-server to start")
         return self
 
     def kill(self) -> None:
@@ -63,15 +63,6 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.ConnectionError:
         return False
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _stop(process) -> None:
@@ -152,13 +143,13 @@ def test_redis_killed_during_a_crawl_loses_no_document(tmp_path):
             return _all_processed(db, 8)
 
         try:
-            _wait(lambda: rows(db, CrawlRun, CrawlRun.status == "running"), 300, "the crawl to start")
+            wait_for(lambda: rows(db, CrawlRun, CrawlRun.status == "running"), 300, "the crawl to start")
             time.sleep(1.0)
             broker.kill()
             time.sleep(3.0)
             broker.start()
             back = time.monotonic()
-            done = _wait(supervised, 600, "every document processed after the outage")
+            done = wait_for(supervised, 600, "every document processed after the outage")
             recovered = time.monotonic() - back
         finally:
             for process in running.values():
@@ -197,7 +188,7 @@ def test_workers_killed_mid_crawl_and_mid_delivery_lose_nothing(tmp_path):
 
         first = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
         try:
-            _wait(lambda: rows(db, CrawlRun, CrawlRun.status == "running"), 300, "the crawl to start")
+            wait_for(lambda: rows(db, CrawlRun, CrawlRun.status == "running"), 300, "the crawl to start")
             _kill(first)
         finally:
             if first.poll() is None:
@@ -209,10 +200,10 @@ def test_workers_killed_mid_crawl_and_mid_delivery_lose_nothing(tmp_path):
         second = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
         try:
             leased = time.monotonic()
-            _wait(lambda: _all_processed(db, 3), 600, "the crawl taken up again and its documents processed")
+            wait_for(lambda: _all_processed(db, 3), 600, "the crawl taken up again and its documents processed")
             crawl_recovery = time.monotonic() - leased
-            _wait(lambda: hooks.requests, 300, "the first alert POST (left hanging)")
-            _wait(lambda: rows(db, Alert, Alert.status == "sending"), 60, "the alert to be sending")
+            wait_for(lambda: hooks.requests, 300, "the first alert POST (left hanging)")
+            wait_for(lambda: rows(db, Alert, Alert.status == "sending"), 60, "the alert to be sending")
             _kill(second)
         finally:
             if second.poll() is None:
@@ -223,7 +214,7 @@ def test_workers_killed_mid_crawl_and_mid_delivery_lose_nothing(tmp_path):
         third = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
         try:
             leased = time.monotonic()
-            _wait(lambda: len(hooks.messages("/ops")) == len(rows(db, Alert)), 300, "every alert delivered")
+            wait_for(lambda: len(hooks.messages("/ops")) == len(rows(db, Alert)), 300, "every alert delivered")
             alert_recovery = time.monotonic() - leased
             # Several ticks later nothing else arrives.
             ticks = len(rows(db, CrawlRun))

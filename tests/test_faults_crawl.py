@@ -74,18 +74,28 @@ def test_a_running_crawl_is_not_taken_twice_and_a_dead_workers_run_is_recovered(
     assert len(outcome.to_fetch) == 1
 
 
+def _one_listed(tmp_path, portal):
+    """The settings, and the one attachment URL a crawl listed (queued to be fetched)."""
+    portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
+                        attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
+    settings = _settings(tmp_path, portal)
+    [url] = run_crawl(settings, _run(settings)).to_fetch
+    return settings, url
+
+
+def _lease_runs_out(settings, url: str) -> None:
+    with session_scope(settings.database_url) as session:
+        session.get(DocumentUrl, url).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+
+
 def test_a_fetch_whose_worker_died_is_recovered_and_done_once(tmp_path):
     with FixturePortal() as portal:
-        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
-                            attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
-        settings = _settings(tmp_path, portal)
-        [url] = run_crawl(settings, _run(settings)).to_fetch
+        settings, url = _one_listed(tmp_path, portal)
         assert fetching.claim(settings, url) == 1  # a worker takes the fetch, then dies mid-download
         assert fetching.run_fetch(settings, url) is None  # a redelivered message while the lease holds
         assert rows(settings.database_url, DocumentUrl)[0].fetch_status == "fetching"
         assert recover(settings)["fetches"] == 0
-        with session_scope(settings.database_url) as session:  # the lease's time passes
-            session.get(DocumentUrl, url).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        _lease_runs_out(settings, url)
         assert recover(settings)["fetches"] == 1  # re-sent (the broker refuses here; the row is what counts)
         sha256 = fetching.run_fetch(settings, url)
         assert fetching.run_fetch(settings, url) is None  # done once: a late redelivery changes nothing
@@ -97,14 +107,10 @@ def test_a_fetch_whose_worker_died_is_recovered_and_done_once(tmp_path):
 
 def test_a_fetch_that_keeps_killing_its_worker_ends_as_failed(tmp_path):
     with FixturePortal() as portal:
-        portal.add_document("czyjs", "某县财政局2024年度部门预算", date(2025, 2, 1),
-                            attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
-        settings = _settings(tmp_path, portal)
-        [url] = run_crawl(settings, _run(settings)).to_fetch
+        settings, url = _one_listed(tmp_path, portal)
         for attempt in range(1, fetching.MAX_FETCH_ATTEMPTS + 1):
-            assert fetching.claim(settings, url) == attempt
-            with session_scope(settings.database_url) as session:
-                session.get(DocumentUrl, url).lease_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+            assert fetching.claim(settings, url) == attempt  # a worker takes it and dies
+            _lease_runs_out(settings, url)
         assert fetching.run_fetch(settings, url) is None
     [row] = rows(settings.database_url, DocumentUrl)
     assert row.fetch_status == "failed" and row.fetch_error.startswith("worker_crashed")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fiscalwatch.settings import load_settings
-from pipeline_support import backend, rows, spawn, write_config
+from pipeline_support import backend, rows, spawn, wait_for, write_config
 from portal import FixturePortal
 from store.models import CrawlRun
 from workers.app import configure
@@ -21,15 +21,6 @@ from workers.runner import prepare
 
 pytestmark = pytest.mark.slow
 HANG = 900  # seconds the hanging page takes to answer: far beyond every wait below
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _kill_group(process) -> None:
@@ -53,7 +44,7 @@ def test_a_crawl_past_its_time_limit_is_stopped_and_its_run_recorded(tmp_path):
         try:
             [run_id] = start_crawls(settings, ["hang"])
             started = time.monotonic()
-            [run] = _wait(lambda: rows(settings.database_url, CrawlRun, CrawlRun.id == run_id,
+            [run] = wait_for(lambda: rows(settings.database_url, CrawlRun, CrawlRun.id == run_id,
                                        CrawlRun.status.in_(("ok", "failed"))), 180, "the crawl to end")
             print(f"\nhanging crawl stopped {time.monotonic() - started:.1f} s after it was queued (limit 2 s)")
         finally:
@@ -84,11 +75,11 @@ def test_a_killed_watch_leaves_no_worker_child_or_scheduler_running(tmp_path):
         children: set[int] = set()
         try:
             # Two pool processes and the embedded scheduler.
-            children = _wait(lambda: found if len(found := _children(watch.pid)) >= 3 else None, 180,
+            children = wait_for(lambda: found if len(found := _children(watch.pid)) >= 3 else None, 180,
                              "the worker's pool and scheduler to start")
             os.kill(watch.pid, signal.SIGKILL)  # the main process only, as the OOM killer would
             watch.wait(timeout=60)
-            _wait(lambda: not any(_alive(child) for child in children), 60, f"children {children} to end")
+            wait_for(lambda: not any(_alive(child) for child in children), 60, f"children {children} to end")
         finally:
             _kill_group(watch)  # its process group: whatever outlived it, so nothing is left on failure
             for child in children:

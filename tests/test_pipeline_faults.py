@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 import pytest
 from render_seeds import render
 
-from pipeline_support import backend, fiscalwatch, rows, spawn, write_config
+from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
 from fiscalwatch.settings import Settings, load_settings
 from store.models import Alert, Blob, CrawlRun, DocumentUrl
@@ -29,15 +29,6 @@ def _long_pdf(path, copies: int) -> bytes:
         merged.import_pages(seed)
     merged.save(path)
     return path.read_bytes()
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _stop(process) -> None:
@@ -70,7 +61,7 @@ def test_worker_killed_mid_parse_is_processed_and_alerted_exactly_once(tmp_path)
         assert fiscalwatch("migrate", "--config", str(config)).returncode == 0
         first = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
         try:
-            long_blob = _wait(lambda: [b for b in rows(db, Blob) if b.status == "processing" and b.size > 10**6],
+            long_blob = wait_for(lambda: [b for b in rows(db, Blob) if b.status == "processing" and b.size > 10**6],
                               600, "the long document to be parsing")[0]
             os.killpg(first.pid, signal.SIGKILL)  # the worker, its pool child and the scheduler, mid-parse
             first.wait(timeout=60)
@@ -83,11 +74,11 @@ def test_worker_killed_mid_parse_is_processed_and_alerted_exactly_once(tmp_path)
 
         second = spawn("watch", "--config", str(config), "--loglevel", "WARNING")
         try:
-            _wait(lambda: [m for m in hooks.messages() if "合订本" in m.message], 1200, "the alert after recovery")
+            wait_for(lambda: [m for m in hooks.messages() if "合订本" in m.message], 1200, "the alert after recovery")
             crawled = len(rows(db, CrawlRun, CrawlRun.status == "ok"))
             # Several scheduler ticks later (each starts a crawl of the 1 s source): a second alert or parse
             # would have shown up by now.
-            _wait(lambda: len(rows(db, CrawlRun, CrawlRun.status == "ok")) >= crawled + 3, 600, "three more ticks")
+            wait_for(lambda: len(rows(db, CrawlRun, CrawlRun.status == "ok")) >= crawled + 3, 600, "three more ticks")
         finally:
             _stop(second)
         done = rows(db, Blob, Blob.sha256 == long_blob.sha256)[0]
