@@ -146,3 +146,86 @@ def _is_change_figure(clause: str, start: int) -> bool:
 
 def is_up(word: str | None) -> bool:
     return word in _UP
+
+
+# ------------------------------------------------------------------ one item, quoted more than once
+
+# Items that name their own whole (a fund's total, the document's totals, 三公, 机关运行经费): the same words
+# mean the same thing wherever they stand. Parts (基本支出, 人员经费, a project) depend on the fund or unit
+# around them, so they are never compared.
+_WHOLE_ITEM = re.compile(r"^([^，,、]*?(?:局|委|办|院|中心|署|厅|会|本级[)）]))?"  # a unit's name, kept
+                         r"(一般公共预算|政府性基金|国有资本经营|财政拨款|收入总计|支出总计|收支总计|收入合计|支出合计"
+                         r"|“?三公”?经费|机关运行经费|政府采购)")
+_TOTALS = re.compile(r"收入总计|支出总计|收支总计|收入合计|支出合计")
+# A figure inside a list of parts, or relative to something else (last year, a share, a change, a rest).
+_LISTING = re.compile(r"其中|包括|用于|具体为|分别|主要有|含|即|如")
+_ENUMERATED = re.compile(r"^\s*(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|[①-⑳])")
+_RELATIVE = re.compile(r"比|较|相比|增加|减少|增长|下降|上升|降低|增减|变动|占|节约|超|结余|结转|剩余|差额|累计|平均|人均|每"
+                       r"|上年|上一年|去年|同期")
+_YEAR = re.compile(r"(20\d{2})\s*年度?")
+_THIS_YEAR = re.compile(r"本年度?|今年|当年|全年(?!预算)")
+# 预算 inside a fund's or a system's name is no measure.
+_NAMED_BUDGET = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|部门预算|单位预算|预算单位|预算绩效|预算管理|预算内")
+_MEASURES = (("年初预算数", re.compile(r"年初预算(?:数|金额)?")), ("调整预算数", re.compile(r"(?:全年|调整后?)预算(?:数|金额)?")),
+             ("预算数", re.compile(r"预算(?:数|金额)?")), ("决算数", re.compile(r"决算(?:数|金额)?")),
+             ("执行数", re.compile(r"执行(?:数|金额)?")))
+_MAIN_MEASURE = {"final": "决算数", "budget": "预算数"}
+_OURS = re.compile(r"^(本部门|本单位|我局|我委|我办|我院|我单位|我部门|本局|本委)")
+_COPULA = re.compile(r"(为|是|达到?|共计|约|均为)+$")
+
+
+@dataclass
+class Quote:
+    """An amount the narrative gives for a whole item: what, which year, which measure."""
+
+    item: str
+    year: int | None
+    measure: str  # 年初预算数 | 调整预算数 | 预算数 | 决算数 | 执行数
+    value: Decimal  # 万元
+    number: str  # as printed
+    unit: str
+    sentence: Sentence
+    clause: str
+
+
+def item_quotes(sentences: list[Sentence], kind: str | None, year: int | None) -> list[Quote]:
+    """Every amount given for a whole item on its own, with its year and measure as written (the
+    document's year and its own measure, 决算数 or 预算数, when the words say none)."""
+    quotes = []
+    for sentence in sentences:
+        for clause in re.split(r"[。；;]", sentence.text):
+            listed, start = False, 0
+            for match in _AMOUNT.finditer(clause):
+                before, start = clause[start:match.start()], match.end()
+                listed = listed or bool(_LISTING.search(before)) or clause[match.end():match.end() + 1] == "、"
+                words = re.split(r"[，,：:、]", before)[-1]
+                if listed or _ENUMERATED.match(words) or _RELATIVE.search(words) or before.endswith(("：", ":")):
+                    continue
+                quote = _quote(words, kind, year)
+                if quote:
+                    item, when, measure = quote
+                    quotes.append(Quote(item, when, measure, to_wan(match.group(1), match.group(2)), match.group(1),
+                                        match.group(2), sentence, clause))
+    return quotes
+
+
+def _quote(words: str, kind: str | None, year: int | None) -> tuple[str, int | None, str] | None:
+    """(item, year, measure) of the words before an amount, or None when they name no whole item."""
+    stated = _YEAR.search(words)
+    if stated:  # the words before the year stay: a unit's name tells its figures from another unit's
+        year, words = int(stated.group(1)), words[:stated.start()] + words[stated.end():]
+    words = _THIS_YEAR.sub("", words)
+    owned = bool(stated or _OURS.match(words))
+    words = _OURS.sub("", words)
+    masked = _NAMED_BUDGET.sub(lambda m: "#" * len(m.group(0)), words)
+    measure = _MAIN_MEASURE.get(kind or "")
+    for name, pattern in _MEASURES:
+        found = pattern.search(masked)
+        if found:
+            measure, words = name, words[:found.start()] + words[found.end():]
+            break
+    item = _COPULA.sub("", words.strip(" 　，,"))
+    whole = _WHOLE_ITEM.search(item)
+    if not measure or not whole or _TOTALS.match(whole.group(2)) and not (owned or whole.group(1)):
+        return None  # a bare 支出总计 may continue the sentence before (财政拨款收入… 。支出预算总计…)
+    return item, year, measure

@@ -7,6 +7,8 @@ import pytest
 from render_seeds import Request, render_many
 
 from fiscalwatch.checker import check_file
+from parsers.model import Sentence
+from parsers.narrative import item_quotes
 
 _INCOME_LINES = ["一、一般公共预算财政拨款收入\t1\t5,303.72\t", "二、政府性基金预算财政拨款收入\t2\t206.40\t",
                  "三、国有资本经营预算财政拨款收入\t3\t0.00\t", "四、上级补助收入\t4\t0.00\t", "五、事业收入\t5\t0.00\t",
@@ -23,6 +25,9 @@ MUTATED = {
     "evaluation": ("004", {"执行数为 14.77 万元": "执行数为 41.77 万元"}),
     # Every income line of the 收入支出决算总表 blank while 本年收入合计 5,510.32 stays printed.
     "blank_income": ("000", {line: line.rsplit("\t", 2)[0] + "\t\t" for line in _INCOME_LINES}),
+    # 一般公共预算财政拨款支出 5,303.72 万元 in 总体情况, written 5,330.72 in 结构情况.
+    "repeated": ("000", {"2023年度一般公共预算财政拨款支出5,303.72万元，主要用于以下方面":
+                         "2023年度一般公共预算财政拨款支出5,330.72万元，主要用于以下方面"}),
 }
 
 
@@ -42,7 +47,7 @@ def errors(result) -> set[str]:
     return {f.rule for f in result.findings if f.severity == "error"}
 
 
-@pytest.mark.parametrize("rule", ["N-PARTS", "N-ZERO-BASE", "N-UNIT", "R-SUMMARY-BLANK", "N-EVALUATION"])
+@pytest.mark.parametrize("rule", ["N-PARTS", "N-ZERO-BASE", "N-UNIT", "R-SUMMARY-BLANK", "N-EVALUATION", "N-REPEATED"])
 def test_unmutated_seeds_are_silent(seed_pdfs, rule):
     for path in seed_pdfs.values():
         assert not [f.message for f in check_file(path).findings if f.rule == rule]
@@ -78,3 +83,35 @@ def test_narrative_against_the_self_evaluation_table(results):
     assert finding.severity == "error" and (finding.evidence["stated"], finding.evidence["table_value"]) == (
         "41.77", "14.77")
     assert finding.evidence["item"] == "基金监管专项"
+
+
+def test_one_item_quoted_with_two_amounts(results):
+    finding = only(results["repeated"], "N-REPEATED")
+    assert finding.severity == "warning"
+    assert (finding.evidence["item"], finding.evidence["year"], finding.evidence["measure"]) == (
+        "一般公共预算财政拨款支出", 2023, "决算数")
+    assert (finding.evidence["stated"], finding.evidence["other"], finding.evidence["difference"]) == (
+        "5303.72", "5330.72", "27")
+
+
+# Seed 000's own sentences: the same words for things that are not the same amount.
+_SEED000 = [
+    "2023年度收入合计5,510.32万元，其中：财政拨款收入5,510.12万元，占100.00%；其他收入0.20万元，占0.00%。",
+    "2023年度一般公共预算财政拨款支出5,303.72万元，占本年支出合计的96.25%。",
+    "与上年度相比，一般公共预算财政拨款支出减少1,326.54万元，下降20.01%。",
+    "2023年度一般公共预算财政拨款支出年初预算为6,175.80万元，支出决算为5,303.72万元，完成年初预算的85.88%。",
+    "2023年度一般公共预算财政拨款基本支出3,057.33万元。",
+    "其中：人员经费2,952.20万元，主要包括：基本工资、津贴补贴；公用经费105.13万元，主要包括：办公费、印刷费。",
+]
+
+
+def test_quotes_tell_year_measure_and_parts_apart():
+    quotes = item_quotes([Sentence(text, 25, "") for text in _SEED000], "final", 2023)
+    assert [(q.item, q.year, q.measure, str(q.value)) for q in quotes] == [
+        ("收入合计", 2023, "决算数", "5510.32"),  # 财政拨款收入 after 其中 is a part, never compared
+        ("一般公共预算财政拨款支出", 2023, "决算数", "5303.72"),  # not the change 1,326.54 against last year
+        ("一般公共预算财政拨款支出", 2023, "年初预算数", "6175.80"),  # another measure than the 决算数
+        ("一般公共预算财政拨款基本支出", 2023, "决算数", "3057.33"),  # 人员经费 and 公用经费: parts, no whole
+    ]
+    last_year = item_quotes([Sentence("2022年度一般公共预算财政拨款支出6,630.26万元。", 25, "")], "final", 2023)
+    assert [(q.year, str(q.value)) for q in last_year] == [(2022, "6630.26")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from parsers.narrative import to_wan
+from parsers.narrative import Quote, item_quotes, to_wan
 from validators.core import Context, fmt, rule
 
 _AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)(?![/／])")
@@ -41,3 +41,29 @@ def parts_within_total(ctx: Context):
                     page=sentence.page, stated=total, computed=sum(parts), quote=clause.strip(),
                     section=sentence.section)
 
+
+def _rounding(quote: Quote) -> Decimal:
+    """Half the last printed digit of a quoted amount, in 万元."""
+    digits = len(quote.number.split(".")[1]) if "." in quote.number else 0
+    return Decimal("0.5") * Decimal(10) ** -digits * to_wan("1", quote.unit)
+
+
+@rule("N-REPEATED", "reconciliation", "warning", "情况说明中同一项目、同一年度、同一口径的金额前后一致")
+def one_item_quoted_one_way(ctx: Context):
+    """A whole item (a fund's total, the totals, 三公, 机关运行经费) of one year and one measure (年初预算数,
+    预算数, 决算数 …) given two amounts in two sentences, beyond the rounding of both. Parts, changes, shares
+    and last year's figures are never compared (see parsers.narrative.item_quotes). A warning: a unit's
+    section of a roll-up document may quote its own figures under the same words."""
+    first: dict[tuple, Quote] = {}
+    for quote in item_quotes(ctx.doc.sentences, ctx.doc.kind, ctx.doc.year):
+        earlier = first.setdefault((quote.item, quote.year, quote.measure), quote)
+        difference = quote.value - earlier.value
+        if earlier.sentence is quote.sentence or abs(difference) <= _rounding(earlier) + _rounding(quote):
+            continue
+        year = f"{quote.year}年" if quote.year else ""
+        yield ctx.finding(
+            f"情况说明第{earlier.sentence.page}页称{year}“{quote.item}”{quote.measure}为{fmt(earlier.value)}万元，"
+            f"第{quote.sentence.page}页又称{fmt(quote.value)}万元，相差{fmt(difference)}万元。",
+            page=quote.sentence.page, item=quote.item, year=quote.year, measure=quote.measure, stated=earlier.value,
+            other=quote.value, difference=difference, other_page=earlier.sentence.page, quote=quote.clause.strip(),
+            other_quote=earlier.clause.strip(), section=quote.sentence.section)
