@@ -14,6 +14,10 @@ class TextLine:
     text: str
     # Pieces separated by wide horizontal gaps; for borderless tables these are the cells.
     cells: list[str] = field(default_factory=list)
+    # Left and right x of each cell, where the reader knows them (PDF text layers); empty otherwise.
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    top: float = 0.0
+    bottom: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.cells:

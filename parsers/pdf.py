@@ -157,27 +157,35 @@ def group_lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 
 def split_cells(line: list[Glyph]) -> list[str]:
-    cells: list[str] = []
+    return [text for text, _ in _cells_with_spans(line)]
+
+
+def _cells_with_spans(line: list[Glyph]) -> list[tuple[str, tuple[float, float]]]:
+    """The line's pieces between wide gaps, each with its left and right x."""
+    cells: list[tuple[str, tuple[float, float]]] = []
     current = ""
+    start = line[0].x0 if line else 0.0
     previous: Glyph | None = None
     for glyph in line:
         if previous is not None:
             gap = glyph.x0 - previous.x1
             size = max(previous.height, glyph.height, 1.0)
             if gap > CELL_GAP * size:
-                cells.append(current)
-                current = ""
+                cells.append((current, (start, previous.x1)))
+                current, start = "", glyph.x0
             elif gap > WORD_GAP * size:
                 current += " "
         current += glyph.char
         previous = glyph
-    cells.append(current)
+    cells.append((current, (start, previous.x1 if previous else start)))
     return cells
 
 
 def _text_line(line: list[Glyph]) -> TextLine:
-    cells = split_cells(line)
-    return TextLine(" ".join(cells), cells)
+    pieces = _cells_with_spans(line)
+    cells = [text for text, _ in pieces]
+    return TextLine(" ".join(cells), cells, [span for _, span in pieces],
+                    min(g.top for g in line), max(g.bottom for g in line))
 
 
 def _fill_grid(cells: list[Cell], glyphs: list[Glyph]) -> tuple[Grid, list[Glyph]]:

@@ -20,6 +20,8 @@ _PAGE_NUMBER = re.compile(r"^[-—–\s]*(\d\s*){1,3}[-—–\s]*$|^第\s*\d+\s*
 _NOTE = re.compile(r"^(注|说明|备注)\s*[\d]*[:：]|本表无数据|本表为空|无数据|空表|故本表|本表.*(无|没有)")
 _PART = re.compile(r"^第[一二三四五六七八九十]+部分")
 _HEADING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）])")
+# A heading starts at most this many glyph heights right of the table's first column.
+_INDENT = 4
 _TOC = re.compile(r"^目\s*录$")
 _META_START = re.compile(r"(?:编制|预算)?(?:单位|部门)(?:名称)?[:：]|金额单位")
 _TABLE_META = re.compile(r"^公开\s*\d+\s*表$|^表[一二三四五六七八九十]+$|^(部门|单位|编制单位|预算单位|单位名称|部门名称)[:：]|^\d{4}\s*年度?$|^表\s*\d+")
@@ -101,7 +103,8 @@ class _Walker:
                                               and _continues_note(source, text)):
                 self._note(source, text)
                 return
-            if (not _is_heading(text) or _is_figure_row(line)) and self._borderless_row(source, line, page):
+            if (not _is_heading(text) or _is_figure_row(line) or _is_side_by_side_row(source, line)) and (
+                    self._borderless_row(source, line, page)):
                 return
             source.closed = True
         self.narrative.append((text, page))
@@ -207,6 +210,21 @@ def _is_heading(text: str) -> bool:
 def _is_figure_row(line: TextLine) -> bool:
     """A borderless table row such as '一、一般公共预算财政拨款收入 1 1,734.13 …', not a heading."""
     return len(line.cells) >= 3 and any(is_amount_text(c) for c in line.cells[1:])
+
+
+def _is_side_by_side_row(source: _Source, line: TextLine) -> bool:
+    """A line of cells apart ('二、政府性基金预算拨款收入 | 三、国防', items of 收入 | 支出 printed blank), or one
+    cell well right of the table's first column ('十一、节能环保' on the 支出 side), under the header of a
+    borderless table: not a heading."""
+    if not source.parts or any(p.grid is not None for p in source.parts):
+        return False
+    if len(line.cells) >= 2:
+        return True
+    lines = [l for l in source.parts[-1].lines if l.spans]
+    if not line.spans or not lines:
+        return False
+    size = max(line.bottom - line.top, 1.0)
+    return line.spans[0][0] > min(l.spans[0][0] for l in lines) + _INDENT * size
 
 
 def _continues_note(source: _Source, text: str) -> bool:

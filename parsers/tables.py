@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from parsers import columns as col
+from parsers import text_tables
 from parsers.layout import Grid, TextLine
 from parsers.model import Column, Figure, Row, Table
 from parsers.numbers import irregular_grouping, is_amount_text, parse_amount
@@ -343,6 +344,39 @@ def _text_columns(kind: str, header_text: str, data: list[TextLine]) -> list[Col
     return _canonical_if_misread(kind, columns, data)
 
 
+def _positioned(kind: str, header: list[TextLine], data: list[TextLine],
+                previous: tuple[list[Column], list] | None) -> tuple[list[Column], int, Grid, list] | None:
+    """Columns, header depth, grid and column x ranges of borderless lines read by the x positions of
+    their cells, when that reads the header better than its labels' order (a header printed as plain
+    text lines does not stand over its columns). `previous`: the columns and x ranges of the table's
+    part before, for a continuation without header."""
+    header = [l for l in header if not is_column_number_row(l.cells)]
+    if not text_tables.has_positions(header + data):
+        return None
+    is_row = lambda cells: is_data_row(cells, kind)  # noqa: E731
+    if not header:
+        if previous is None:
+            return None
+        columns, bands = previous
+        read = text_tables.to_grid([], data, is_row, bands if text_tables.fits(data, bands) else None)
+        if read is None or _width(read[0].rows) != len(columns):
+            return None
+        return columns, 0, read[0], read[2]
+    read = text_tables.to_grid(header, data, is_row)
+    if read is None:
+        return None
+    grid, depth, bands = read
+    columns = _classify_columns(kind, grid.rows[:depth], grid.rows[depth:])
+    regex = _text_columns(kind, " ".join(l.text for l in header), data)
+    if _keyed(columns) < max(1, _keyed(regex)):
+        return None
+    return columns, depth, grid, bands
+
+
+def _keyed(columns: list[Column]) -> int:
+    return sum(1 for c in columns if c.role == "amount" and c.key)
+
+
 def _canonical_if_misread(kind: str, columns: list[Column], data: list[TextLine]) -> list[Column]:
     if kind not in CANONICAL:
         return columns
@@ -405,6 +439,7 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
     unread: list[str] = []
     columns: list[Column] = []
     seen_headers: set[str] = set()
+    bands: list = []  # x ranges of the columns of a borderless part read by the positions of its cells
     for part in parts:
         if part.grid is not None:
             headers, first = _grid_header_rows(part.grid, kind)
@@ -420,9 +455,16 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
             part_rows = _rows_from_grid(part.grid, first, columns, part.page, unread)
         else:
             header_lines, data_lines = _split_text(part.lines, kind)
-            if header_lines or not columns:
-                columns = _text_columns(kind, " ".join(l.text for l in header_lines), data_lines)
-            part_rows = _text_rows(data_lines, columns, part.page)
+            positioned = _positioned(kind, header_lines, data_lines, (columns, bands) if bands else None)
+            bands = positioned[3] if positioned else []
+            if positioned:
+                columns, depth, grid, _ = positioned
+                part_rows = _rows_from_grid(grid, depth, columns, part.page, unread)
+            else:
+                if header_lines or not columns:
+                    columns = _text_columns(kind, " ".join(l.text for l in header_lines), data_lines)
+                data_lines = text_tables.join_wrapped(data_lines, lambda cells: is_data_row(cells, kind))
+                part_rows = _text_rows(data_lines, columns, part.page)
         if not table.columns:
             table.columns = columns
         if table.rows and part_rows and _wrapped_over_page(part_rows[0], table.rows[-1]):

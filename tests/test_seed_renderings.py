@@ -110,27 +110,13 @@ KNOWN = {
     ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns); " + EVALUATION_NARROW,
     ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
     ("anomalies", "001", "narrow"): EVALUATION_NARROW,
-    ("parity", "000", "plain"): TEXT_HEADER + "; the 政府性基金 table gets columns [项目, 本年支出/小计 → total, 项目支出] "
-    "for its six printed amounts, so 'total' takes the 年初结转和结余 figure 0: a false N-COMPLETION-ACTUAL error "
-    "(table 0 against the narrative's 206.40)",
-    ("oracle", "000", "plain"): TEXT_HEADER + "; " + WRAPPED_BORDERLESS,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
     ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
     ("parity", "003", "plain"): TEXT_HEADER + "; 部门决算公开相关信息统计表 not found at all, a false M-TOC error: its "
     "first line under the title, '一、政府采购情况', is taken by structure.line for a narrative heading (_is_heading), "
     "which closes the table before it has a part, so parse_layout drops it; N-COMPLETION-ACTUAL 5000 vs 5,017.65 lost",
-    ("oracle", "003", "plain"): TEXT_HEADER,
     ("anomalies", "003", "plain"): "N-COMPLETION-ACTUAL (5000 vs 5,017.65), X-NAMES 2080502 and C-EVALUATION 14.71% "
     "lost: " + TEXT_HEADER,
-    ("parity", "004", "plain"): TEXT_HEADER,
-    ("oracle", "004", "plain"): WRAPPED_BORDERLESS,
-    ("oracle", "001", "text"): WRAPPED_BORDERLESS,
-    ("parity", "001", "groups3"): WRAPPED_BORDERLESS,
-    ("oracle", "001", "groups3"): WRAPPED_BORDERLESS,
-    ("parity", "001", "groups4"): WRAPPED_BORDERLESS + " (four groups: 17 names cut)",
-    ("oracle", "001", "groups4"): WRAPPED_BORDERLESS,
-    ("parity", "001", "breaks"): WRAPPED_BORDERLESS + " (收入支出决算总表 and 财政拨款收入支出决算总表 cut mid-table)",
-    ("oracle", "001", "breaks"): WRAPPED_BORDERLESS,
     ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells); the continuation page of "
     "财政拨款收入支出决算总表 begins with the first line of a wrapped name, '十四、资源勘探工业信息等支' (no figures), which "
     "structure.line takes for a narrative heading (_is_heading): the table is closed and the page's 22 rows are lost",
