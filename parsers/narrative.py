@@ -194,19 +194,33 @@ def item_quotes(sentences: list[Sentence], kind: str | None, year: int | None) -
     quotes = []
     for sentence in sentences:
         for clause in re.split(r"[。；;]", sentence.text):
-            listed, start = False, 0
+            listed, start, previous = False, 0, None
             for match in _AMOUNT.finditer(clause):
                 before, start = clause[start:match.start()], match.end()
                 listed = listed or bool(_LISTING.search(before)) or clause[match.end():match.end() + 1] == "、"
                 words = re.split(r"[，,：:、]", before)[-1]
                 if listed or _ENUMERATED.match(words) or _RELATIVE.search(words) or before.endswith(("：", ":")):
                     continue
-                quote = _quote(words, kind, year)
+                quote = _quote(words, kind, year) or _continued(words, previous)
                 if quote:
                     item, when, measure = quote
-                    quotes.append(Quote(item, when, measure, to_wan(match.group(1), match.group(2)), match.group(1),
-                                        match.group(2), sentence, clause))
+                    previous = Quote(item, when, measure, to_wan(match.group(1), match.group(2)), match.group(1),
+                                     match.group(2), sentence, clause)
+                    quotes.append(previous)
     return quotes
+
+
+def _continued(words: str, previous: Quote | None) -> tuple[str, int | None, str] | None:
+    """The item of the clause's previous quote under another measure: '…支出年初预算为A万元，(支出)决算为B万元'."""
+    if previous is None:
+        return None
+    for name, pattern in _MEASURES:
+        found = pattern.search(words)
+        if found:
+            rest = _COPULA.sub("", words[:found.start()] + words[found.end():]).strip()
+            same = name != previous.measure and previous.item.endswith(rest)
+            return (previous.item, previous.year, name) if same else None
+    return None
 
 
 def _quote(words: str, kind: str | None, year: int | None) -> tuple[str, int | None, str] | None:

@@ -111,6 +111,7 @@ def test_quotes_tell_year_measure_and_parts_apart():
         ("收入合计", 2023, "决算数", "5510.32"),  # 财政拨款收入 after 其中 is a part, never compared
         ("一般公共预算财政拨款支出", 2023, "决算数", "5303.72"),  # not the change 1,326.54 against last year
         ("一般公共预算财政拨款支出", 2023, "年初预算数", "6175.80"),  # another measure than the 决算数
+        ("一般公共预算财政拨款支出", 2023, "决算数", "5303.72"),  # "支出决算为": the same item, its 决算数
         ("一般公共预算财政拨款基本支出", 2023, "决算数", "3057.33"),  # 人员经费 and 公用经费: parts, no whole
     ]
     last_year = item_quotes([Sentence("2022年度一般公共预算财政拨款支出6,630.26万元。", 25, "")], "final", 2023)
