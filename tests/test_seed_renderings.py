@@ -87,15 +87,7 @@ INFO_STATS = (
     "部门决算公开相关信息统计表: its header row '项目 | 行次 | 统计数' follows the section row '一、政府采购情况', so no "
     "header is found, all three columns get role name with empty labels, and each row is named by its last column, "
     "the 统计数 figure ('16.40', '3.28', '1'): the item names (货物, 工程, 服务, 车辆数…) and every figure are lost")
-EVALUATION_NARROW = (
-    "001's borderless 项目支出绩效自评汇总表 in narrow columns: parse_evaluations joins the pieces of wrapped project "
-    "names to the wrong rows ('医疗保障' | '罚没收入2022年中央财政医…'), so 医疗保障罚没收入 (20.02%) and 公务员医疗补助及"
-    "二次报销资金 (13.42%) are not found, and it reads the 分值 100 as the 全年执行数 of 2023年医疗服务与保障能力提升补助资金"
-    "（医疗保障服务能力建设部分）: a false C-EVALUATION-RATE error 100 ÷ 9 = 1111.11%")
-EVALUATION_CHROMIUM = (
-    "001's borderless 项目支出绩效自评汇总表 printed by Chromium (the browser wraps its cells) is not read at all: one "
-    "evaluation (the 部门整体自评表) instead of 25, so 医疗保障罚没收入 (20.02%) and 公务员医疗补助及二次报销资金 (13.42%) "
-    "are lost")
+
 
 # Cases that fail today because of a parser defect; strict, so they fail once the parser is fixed.
 KNOWN = {
@@ -107,9 +99,8 @@ KNOWN = {
     ("oracle", "004", "narrow"): SPLIT_ROW + " ('十六、金' + '融支出' in 收入支出决算总表)",
     ("parity", "002", "narrow"): SPLIT_ROW + " (绩效目标表 texts: '专项资金细化率…部门参与分' + '配资金总数）×100%')",
     ("oracle", "002", "narrow"): SPLIT_ROW + "; " + CODE_PREFIX,
-    ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns); " + EVALUATION_NARROW,
+    ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns)",
     ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
-    ("anomalies", "001", "narrow"): EVALUATION_NARROW,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
     ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
     ("parity", "003", "plain"): TEXT_HEADER + "; 部门决算公开相关信息统计表 not found at all, a false M-TOC error: its "
@@ -121,7 +112,6 @@ KNOWN = {
     "财政拨款收入支出决算总表 begins with the first line of a wrapped name, '十四、资源勘探工业信息等支' (no figures), which "
     "structure.line takes for a narrative heading (_is_heading): the table is closed and the page's 22 rows are lost",
     ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
-    ("anomalies", "001", "chromium"): EVALUATION_CHROMIUM,
     ("parity", "003", "groups3"): SPLIT_ROW + " ('30907 信息网络及软件' + '购置更新')",
     ("oracle", "003", "groups3"): SPLIT_ROW + "; " + INFO_STATS,
     ("parity", "000", "calc"): REPEATED_HEADER_ROW,
