@@ -42,7 +42,7 @@ def _names(namespace: str, *local: str) -> frozenset[str]:
     return frozenset(f"{{{namespace}}}{name}" for name in local)
 
 
-XLSX = _Scan(re.compile(r"xl/(worksheets/sheet[^/]*|sharedStrings)\.xml$"), _names(_SHEET, "c", "si"),
+XLSX = _Scan(re.compile(r"xl/(worksheets/[^/]+|sharedStrings)\.xml$"), _names(_SHEET, "c", "si"),
              _names(_SHEET, "c"), _names(_SHEET, "t", "v"), "Excel")
 DOCX = _Scan(re.compile(r"word/[^/]*\.xml$"), _names(_WORD, "tc", "p"), _names(_WORD, "tc"), _names(_WORD, "t"),
              "Word")
