@@ -142,6 +142,12 @@ def tolerance(table: Table, terms: int, figures: Iterable[Figure] = ()) -> Decim
     return Decimal(terms + 1) * Decimal("0.5") * Decimal(10) ** -digits
 
 
+def half_unit(value: Decimal) -> Decimal:
+    """Half a unit of the last digit a figure was printed with: how far rounding may have moved it."""
+    exponent = value.as_tuple().exponent
+    return Decimal("0.5") * Decimal(10) ** (exponent if isinstance(exponent, int) else 0)
+
+
 def compare(expected: Decimal, actual: Decimal, allowed: Decimal) -> str | None:
     """Severity of a difference: None when equal, info within rounding, error beyond."""
     difference = abs(expected - actual)

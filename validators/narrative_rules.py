@@ -8,19 +8,14 @@ from decimal import Decimal
 
 from parsers.model import Figure, Row, Table
 from parsers.narrative import Claim, is_up, to_wan
-from validators.core import Context, fmt, rule
+from validators.core import Context, fmt, half_unit, rule
 
 HUNDRED = Decimal(100)
 
 
-def _half_unit(value: Decimal) -> Decimal:
-    exponent = value.as_tuple().exponent
-    return Decimal("0.5") * Decimal(10) ** (exponent if isinstance(exponent, int) else 0)
-
-
 def _ratio_bounds(part: Decimal, whole: Decimal) -> tuple[Decimal, Decimal] | None:
     """Range of part/whole×100 given that both were printed rounded."""
-    dp, dw = _half_unit(part), _half_unit(whole)
+    dp, dw = half_unit(part), half_unit(whole)
     if whole - dw <= 0:
         return None
     low = max(part - dp, Decimal(0)) / (whole + dw) * HUNDRED
@@ -37,7 +32,7 @@ def percent_check(stated: Decimal, part: Decimal, whole: Decimal) -> tuple[str, 
     bounds = _ratio_bounds(part, whole)
     if bounds is None:
         return None
-    slack = _half_unit(stated)
+    slack = half_unit(stated)
     low, high = bounds
     if low - slack <= stated <= high + slack:
         return None
@@ -234,7 +229,7 @@ def _quoted(ctx: Context):
             continue
         seen.add(key)
         printed = target.figure.value * target.table.factor
-        allowed = max(_half_unit(claim.value), _half_unit(target.figure.value) * target.table.factor) * 2
+        allowed = max(half_unit(claim.value), half_unit(target.figure.value) * target.table.factor) * 2
         yield Quoted(claim, target, printed, allowed)
 
 
@@ -406,7 +401,7 @@ def narrative_against_evaluations(ctx: Context):
                 if printed is None or not match:
                     continue
                 stated = to_wan(match.group(1), match.group(2))
-                allowed = max(_half_unit(stated), _half_unit(printed)) * 2
+                allowed = max(half_unit(stated), half_unit(printed)) * 2
                 if abs(stated - printed) > allowed:
                     yield ctx.finding(
                         f"情况说明称“{name}”{_EVALUATION_LABELS[field]}为{fmt(stated)}万元，"
@@ -471,7 +466,7 @@ def completion_actuals(ctx: Context):
         if not target or not target.figure:
             continue
         printed = target.figure.value * target.table.factor
-        if abs(printed - claim.actual) > _half_unit(claim.actual) * 2 + _half_unit(target.figure.value) * target.table.factor:
+        if abs(printed - claim.actual) > half_unit(claim.actual) * 2 + half_unit(target.figure.value) * target.table.factor:
             yield ctx.finding(
                 f"情况说明称“{claim.subject}”支出决算为{fmt(claim.actual)}万元，但{target.table.title}"
                 f"{target.row.where}为{target.figure.text}{target.table.unit}。",

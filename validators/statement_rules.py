@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from parsers.narrative import Quote, item_quotes, to_wan
-from validators.core import Context, fmt, rule
+from validators.core import Context, fmt, half_unit, rule
 
 _AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)(?![/／])")
 _CHANGE_WORD = re.compile(r"(增加|减少|增长|下降|上升|降低|增减|变动)$")
@@ -44,8 +44,7 @@ def parts_within_total(ctx: Context):
 
 def _rounding(quote: Quote) -> Decimal:
     """Half the last printed digit of a quoted amount, in 万元."""
-    digits = len(quote.number.split(".")[1]) if "." in quote.number else 0
-    return Decimal("0.5") * Decimal(10) ** -digits * to_wan("1", quote.unit)
+    return half_unit(Decimal(quote.number.replace(",", ""))) * to_wan("1", quote.unit)
 
 
 @rule("N-REPEATED", "reconciliation", "warning", "情况说明中同一项目、同一年度、同一口径的金额前后一致")
