@@ -11,6 +11,20 @@ from sqlalchemy import or_, select, update
 from store.db import session_scope
 
 
+def lapsed(status, taken: str, now: datetime):
+    """The clause: ``taken`` (in the ``status`` column) with its lease run out, its worker presumed dead."""
+    return (status == taken) & (status.class_.lease_until < now)
+
+
+def stranded(status, unfinished: tuple[str, str], stale: datetime, now: datetime):
+    """The clause: waiting since before ``stale`` (or never sent), or taken and lapsed; ``unfinished``: the
+    waiting and the taken status (store.models.*_UNFINISHED)."""
+    queued, taken = unfinished
+    model = status.class_
+    return or_((status == queued) & (model.queued_at.is_(None) | (model.queued_at < stale)),
+               lapsed(status, taken, now))
+
+
 def claim(database_url: str, key, value, *, status, free, taken: str, attempts, lease: timedelta,
           **values) -> int | None:
     """Take the row where ``key == value`` if it is ``free`` (a clause: waiting to be done) or ``taken`` with
@@ -22,7 +36,7 @@ def claim(database_url: str, key, value, *, status, free, taken: str, attempts, 
     with session_scope(database_url) as session:
         claimed = session.execute(
             update(model)
-            .where(key == value, or_(free, (status == taken) & (model.lease_until < now)))
+            .where(key == value, or_(free, lapsed(status, taken, now)))
             .values({status: taken, model.lease_until: now + lease, attempts: attempts + 1,
                      **{getattr(model, name): v for name, v in values.items()}}))
         if claimed.rowcount != 1:

@@ -53,6 +53,13 @@ class Source(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+# The statuses of work not done yet, per kind: waiting for a worker, then taken by one under a lease
+# (store.leases). A new in-progress status belongs here, so every count and recovery sees it.
+CRAWL_UNFINISHED = ("queued", "running")
+FETCH_UNFINISHED = ("queued", "fetching")
+PARSE_UNFINISHED = ("pending", "processing")
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
 

@@ -17,8 +17,9 @@ from kombu.exceptions import OperationalError
 from sqlalchemy import or_, select, update
 
 from fiscalwatch.settings import Settings, broker_url_for
+from store import leases
 from store.db import session_scope
-from store.models import Alert, Blob, CrawlRun, DocumentUrl
+from store.models import CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, DocumentUrl
 from workers.app import app, current_settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def dispatch_due_alerts(settings: Settings) -> int:
     have reached the receiver: it is due again, and sent with the same idempotency key."""
     now = datetime.now(timezone.utc)
     with session_scope(settings.database_url) as session:
-        session.execute(update(Alert).where(Alert.status == "sending", Alert.lease_until < now)
+        session.execute(update(Alert).where(leases.lapsed(Alert.status, "sending", now))
                         .values(status="pending", next_attempt_at=now, lease_until=None))
         rows = list(session.scalars(select(Alert).where(
             Alert.status == "pending", Alert.next_attempt_at <= now,
@@ -86,24 +87,20 @@ def dispatch_due_alerts(settings: Settings) -> int:
 
 def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
     """Re-send work queued longer than ``stale`` ago (its message was lost), work whose message the broker
-    refused, everything queued when the broker lost its data, and crawls, fetches and parses whose worker died
-(their lease ran out); counts per kind."""
+    refused, everything queued when the broker lost its data, and crawls, fetches and parses whose worker
+    died (their lease ran out); counts per kind."""
     now = datetime.now(timezone.utc)
     if _broker_forgot(settings):
         log.warning("消息队列的数据已丢失（重启或清空），重新派发所有排队中的任务")
         stale = timedelta(0)
     stale = now - stale
     with session_scope(settings.database_url) as session:
-        runs = list(session.scalars(select(CrawlRun).where(or_(
-            (CrawlRun.status == "queued") & (CrawlRun.queued_at.is_(None) | (CrawlRun.queued_at < stale)),
-            (CrawlRun.status == "running") & (CrawlRun.lease_until < now)))))
-        urls = list(session.scalars(select(DocumentUrl).where(or_(
-            (DocumentUrl.fetch_status == "queued")
-            & (DocumentUrl.queued_at.is_(None) | (DocumentUrl.queued_at < stale)),
-            (DocumentUrl.fetch_status == "fetching") & (DocumentUrl.lease_until < now)))))
-        blobs = list(session.scalars(select(Blob).where(or_(
-            (Blob.status == "pending") & ((Blob.queued_at.is_(None)) | (Blob.queued_at < stale)),
-            (Blob.status == "processing") & (Blob.lease_until < now)))))
+        runs = list(session.scalars(select(CrawlRun).where(
+            leases.stranded(CrawlRun.status, CRAWL_UNFINISHED, stale, now))))
+        urls = list(session.scalars(select(DocumentUrl).where(
+            leases.stranded(DocumentUrl.fetch_status, FETCH_UNFINISHED, stale, now))))
+        blobs = list(session.scalars(select(Blob).where(
+            leases.stranded(Blob.status, PARSE_UNFINISHED, stale, now))))
         for row in [*runs, *urls, *blobs]:
             row.queued_at = now
         work = ([("crawl_source", r.id) for r in runs] + [("fetch_document", u.url) for u in urls]
