@@ -14,7 +14,7 @@ from crawlers import Discovery, FoundDocument, discover
 from fiscalwatch.settings import CRAWL_LEASE, Settings
 from store import leases
 from store.db import session_scope
-from store.models import CrawlRun, Document, DocumentUrl, Source
+from store.models import CRAWL_UNFINISHED, CrawlRun, Document, DocumentUrl, Source
 from store.outbox import enqueue_event
 from store.page_cache import StorePageCache
 from workers.fetching import fetcher_for
@@ -66,7 +66,7 @@ def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
 def record_crawl_error(settings: Settings, run_id: int, code: str, message: str) -> None:
     """The run ends as failed (a crash: ``internal_error``; its time limit: ``timeout``), unless it ended already."""
     with session_scope(settings.database_url) as session:
-        if session.get(CrawlRun, run_id).status not in ("queued", "running"):
+        if session.get(CrawlRun, run_id).status not in CRAWL_UNFINISHED:
             return
     _finish(settings, run_id, Discovery(errors=[("", code, message)]), failure=message)
 

@@ -19,7 +19,8 @@ from alerts.routing import covers, findings_for_route
 from fiscalwatch.settings import AlertRoute, Settings
 from store import leases
 from store.db import session_scope
-from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
+from store.models import (FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, Document, DocumentUrl, Source,
+                          Version)
 from store.outbox import enqueue
 from validators.core import Finding
 from workers.documents import document_info
@@ -91,9 +92,9 @@ def queue_digests(settings: Settings) -> int:
 
 def _outstanding(session: Session, source_id: str) -> bool:
     fetching = select(DocumentUrl.url).where(DocumentUrl.source_id == source_id,
-                                             DocumentUrl.fetch_status.in_(("queued", "fetching")))
+                                             DocumentUrl.fetch_status.in_(FETCH_UNFINISHED))
     parsing = select(Blob.sha256).join(Document, Document.current_sha256 == Blob.sha256).where(
-        Document.source_id == source_id, Blob.status.in_(("pending", "processing")))
+        Document.source_id == source_id, Blob.status.in_(PARSE_UNFINISHED))
     return session.scalar(fetching.limit(1)) is not None or session.scalar(parsing.limit(1)) is not None
 
 

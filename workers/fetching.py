@@ -15,7 +15,7 @@ from fiscalwatch.settings import CRAWL_LEASE, Settings
 from store import leases
 from store.archive import archive
 from store.db import session_scope
-from store.models import Blob, Document, DocumentUrl, Version
+from store.models import FETCH_UNFINISHED, Blob, Document, DocumentUrl, Version
 from store.outbox import enqueue_event
 from workers.documents import document_info, queue_document_alerts
 
@@ -99,7 +99,7 @@ def record_fetch_error(settings: Settings, url: str, code: str, message: str) ->
 def _give_up(settings: Settings, url: str, error: str) -> None:
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
-        if row is not None and row.fetch_status in ("queued", "fetching"):
+        if row is not None and row.fetch_status in FETCH_UNFINISHED:
             row.fetch_status, row.fetch_error, row.lease_until = "failed", error, None
 
 

@@ -23,7 +23,8 @@ from fiscalwatch.report import crawl_reason
 from fiscalwatch.settings import Settings
 from parsers.limits import die_with_parent
 from store.db import migrate, session_scope
-from store.models import Alert, Blob, CrawlRun, DocumentUrl, Source
+from store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, DocumentUrl,
+                          Source)
 from workers.app import CONFIG_ENV, QUEUES, app
 from workers.delivery import queue_digests
 from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
@@ -93,9 +94,9 @@ def outstanding(settings: Settings, cycle: str) -> int:
     with session_scope(settings.database_url) as session:
         counts = [
             select(func.count()).select_from(CrawlRun).where(CrawlRun.cycle == cycle,
-                                                             CrawlRun.status.in_(("queued", "running"))),
-            select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status.in_(("queued", "fetching"))),
-            select(func.count()).select_from(Blob).where(Blob.status.in_(("pending", "processing"))),
+                                                             CrawlRun.status.in_(CRAWL_UNFINISHED)),
+            select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status.in_(FETCH_UNFINISHED)),
+            select(func.count()).select_from(Blob).where(Blob.status.in_(PARSE_UNFINISHED)),
             # Deliveries that already failed wait for their backoff; a later run or `watch` retries them.
             select(func.count()).select_from(Alert).where(
                 (Alert.status == "sending") | ((Alert.status == "pending") & (Alert.attempts == 0))),

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 from compliance import refresh_compliance
 from fiscalwatch import report
 from store.db import session_scope
-from store.models import Blob, CrawlRun, Document, DocumentUrl, Source
+from store.models import CRAWL_UNFINISHED, Blob, CrawlRun, Document, DocumentUrl, Source
 from workers.app import app, current_settings
 from workers.crawl import record_crawl_error, run_crawl
 from workers.delivery import queue_digests, run_delivery
@@ -116,7 +116,7 @@ def tick() -> None:
 def _tell_crawl(settings, run_id: int, to_fetch: int) -> None:
     with session_scope(settings.database_url) as session:
         run = session.get(CrawlRun, run_id)
-        if run is None or run.status in ("queued", "running"):
+        if run is None or run.status in CRAWL_UNFINISHED:
             return  # a redelivered crawl of a run that another worker is doing
         source = session.get(Source, run.source_id)
         line = report.crawl_line(run, source, max(to_fetch - run.new_documents, 0))
