@@ -40,7 +40,7 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
     range is a column whose cells are all blank."""
     bands: list[Band] = []
     for x0, x1 in _narrow_first(lines):
-        hits = [i for i, (b0, b1) in enumerate(bands) if x0 <= b1 and x1 >= b0]
+        hits = [i for i, band in enumerate(bands) if _meets((x0, x1), band)]
         if not hits:
             bands.append((x0, x1))
         elif len(hits) == 1:
@@ -58,8 +58,13 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
     return sorted(bands + blank)
 
 
+def _meets(span: Band, band: Band) -> bool:
+    """Whether the two x ranges overlap (or touch)."""
+    return span[0] <= band[1] and span[1] >= band[0]
+
+
 def _over(span: Band, others: list[Band]) -> bool:
-    return any(span[0] <= b1 and span[1] >= b0 for b0, b1 in others)
+    return any(_meets(span, band) for band in others)
 
 
 def _narrow_first(lines: list[TextLine]) -> list[Band]:
@@ -67,11 +72,10 @@ def _narrow_first(lines: list[TextLine]) -> list[Band]:
 
 
 def _overlapping(span: Band, bands: list[Band]) -> list[int]:
-    x0, x1 = span
-    hits = [i for i, (b0, b1) in enumerate(bands) if x0 <= b1 and x1 >= b0]
+    hits = [i for i, band in enumerate(bands) if _meets(span, band)]
     if hits:
         return hits
-    middle = (x0 + x1) / 2
+    middle = (span[0] + span[1]) / 2
     return [min(range(len(bands)), key=lambda i: min(abs(middle - bands[i][0]), abs(middle - bands[i][1])))]
 
 
@@ -144,7 +148,7 @@ def _wrapped_label(piece: _Piece, below: list[_Piece], band: int) -> bool:
 def fits(lines: list[TextLine], bands: list[Band]) -> bool:
     """Whether every cell of the lines lies over exactly one of the bands (a continuation page laid
     out like the page before it)."""
-    return all(len([b for b in bands if x0 <= b[1] and x1 >= b[0]]) == 1 for l in lines for x0, x1 in l.spans)
+    return all(len([b for b in bands if _meets(span, b)]) == 1 for l in lines for span in l.spans)
 
 
 def to_grid(header: list[TextLine], data: list[TextLine], is_row,
@@ -212,9 +216,9 @@ def _wrapped_rest(line: TextLine, cells: list[str], previous: TextLine, bands: l
         return False
     size = max(previous.bottom - previous.top, 1.0)
     above = {}
-    for text, span in zip(previous.cells, previous.spans):
+    for span in previous.spans:
         above[_overlapping(span, bands)[0]] = span
-    for text, span in zip(line.cells, line.spans):
+    for span in line.spans:
         band = _overlapping(span, bands)[0]
         if band not in above or above[band][1] < right[band] - _FULL * size:
             return False
