@@ -47,8 +47,11 @@ _THREE_PUBLIC_ITEMS: list[tuple[str, str]] = [
 ]
 
 
+_SPACE_OR_TAG = re.compile(r"\s+|<[^>]+>")
+
+
 def squash(text: str) -> str:
-    return re.sub(r"\s+|<[^>]+>", "", text or "")
+    return _SPACE_OR_TAG.sub("", text or "")
 
 
 def column_key(path: list[str]) -> str | None:

@@ -17,8 +17,11 @@ _PERCENT = re.compile(r"^([-−]?\d+(?:\.\d+)?)\s*%$")
 UNIT_TO_WAN = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal("0.1"), "亿元": Decimal(10000)}
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def clean(text: str | None) -> str:
-    return re.sub(r"\s+", "", text or "").replace("，", ",").replace("．", ".")
+    return _SPACE.sub("", text or "").replace("，", ",").replace("．", ".")
 
 
 def is_blank(text: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,23 +112,30 @@ def _image_coverage(page: pdfium.PdfPage, area: float) -> float:
     return covered / area if area else 0.0
 
 
+# A glyph's spot (x, y rounded to points) as one number x·_ROW + y, and the offsets of the spots around it.
+_ROW = 1 << 20
+_AROUND = tuple(dx * _ROW + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
 def page_glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
         text = textpage.get_text_range(0, count)
         glyphs = []
-        seen: set[tuple[str, int, int]] = set()
+        # Fake bold prints the same glyph two or three times a fraction of a point apart: each glyph kept
+        # claims its spot and the eight around it, and a later copy on a claimed spot is dropped.
+        claimed: dict[str, set[int]] = {}
         for index in range(count):
             char = text[index]
             if char.isspace() or pdfium_c.FPDFText_IsGenerated(textpage.raw, index):
                 continue
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            # Fake bold prints the same glyph two or three times a fraction of a point apart.
-            spot = (char, round(left), round(height - top))
-            if any((char, spot[1] + dx, spot[2] + dy) in seen for dx in (-1, 0, 1) for dy in (-1, 0, 1)):
+            spots = claimed.setdefault(char, set())
+            spot = round(left) * _ROW + round(height - top)
+            if spot in spots:
                 continue
-            seen.add(spot)
+            spots.update(map(spot.__add__, _AROUND))
             glyphs.append(Glyph(char, left, height - top, right, height - bottom))
         return glyphs
     finally:
@@ -199,13 +207,18 @@ def _fill_grid(cells: list[Cell], glyphs: list[Glyph]) -> tuple[Grid, list[Glyph
     row_of = {y: i for i, y in enumerate(row_starts)}
     contents: dict[Cell, list[Glyph]] = {c: [] for c in cells}
     outside: list[Glyph] = []
+    spanning = _cells_per_strip(cells, xs)
     for glyph in glyphs:
         cx, cy = (glyph.x0 + glyph.x1) / 2, glyph.middle
         if not (xs[0] <= cx <= xs[-1] and ys[0] <= cy <= ys[-1]):
             outside.append(glyph)
             continue
-        for cell in cells:
-            if cell.x0 <= cx <= cell.x1 and cell.top <= cy <= cell.bottom:
+        strip = bisect_left(xs, cx)
+        # A glyph centred on a boundary may belong to a cell on either side of it: the first in order wins.
+        candidates = spanning[strip - 1] if cx < xs[strip] else sorted(spanning[strip - 1] + spanning[strip])
+        for index in candidates:
+            cell = cells[index]
+            if cell.top <= cy <= cell.bottom:
                 contents[cell].append(glyph)
                 break
     rows: list[list[str | None]] = [[""] * len(col_starts) for _ in row_starts]
@@ -221,6 +234,16 @@ def _fill_grid(cells: list[Cell], glyphs: list[Glyph]) -> tuple[Grid, list[Glyph
                     owners[(r, c)] = (r0, c0)
         rows[r0][c0] = cell_text(contents[cell])
     return Grid(rows, owners), outside
+
+
+def _cells_per_strip(cells: list[Cell], xs: list[float]) -> list[list[int]]:
+    """For each strip between neighbouring x boundaries, the indexes of the cells spanning it, in order
+    (then two empty strips, so that index -1 reads as one): a glyph looks only at its own strip's cells."""
+    strips: list[list[int]] = [[] for _ in range(len(xs) + 1)]
+    for index, cell in enumerate(cells):
+        for strip in range(bisect_left(xs, cell.x0), bisect_left(xs, cell.x1)):
+            strips[strip].append(index)
+    return strips
 
 
 def cell_text(glyphs: list[Glyph]) -> str:
