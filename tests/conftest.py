@@ -6,6 +6,7 @@ Tests import helpers as top-level modules (`from portal import FixturePortal`,
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -73,3 +74,22 @@ def corpus_checks() -> dict:
     from corpus_expectations import check_all, documents
 
     return check_all([d.path for d in documents()])
+
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`-n 2`) each test file runs whole on one worker, so its module fixtures are built
+    once, and the files that read the whole corpus share one worker and so one corpus_checks. (Scheduling
+    by scope, as xdist's `loadgroup` would do from marks it can no longer attach on pytest 9.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope_of(nodeid.split("::", 1)[0])
+
+    return ByFile(config, log)
+
+
+@functools.cache
+def _scope_of(test_file: str) -> str:
+    return "corpus_checks" if "corpus_checks" in (REPO / test_file).read_text(encoding="utf-8") else test_file
