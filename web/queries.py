@@ -19,7 +19,7 @@ from web.schemas import (
     RegionCounts, SourceHealth, UnmatchedDocument, VersionOut,
 )
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50
 NO_REGION = "未标注地区"
 # Worst first, so that sorting by status puts what needs attention on top.
 _TIMELINESS_ORDER = case({"overdue": 0, "withdrawn": 1, "late": 2, "undated": 3, "on_time": 4, "not_due": 5},
