@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pypdfium2 as pdfium
 import pytest
@@ -16,7 +16,8 @@ from portal import FixturePortal
 from fiscalwatch.settings import Settings, load_settings
 from store.models import Alert, Blob, CrawlRun, DocumentUrl
 from workers.app import configure
-from workers.dispatch import recover, start_crawls
+from store.db import session_scope
+from workers.dispatch import dispatch_due_alerts, recover, start_crawls
 from workers.runner import prepare
 from webhook import WebhookReceiver
 
@@ -117,5 +118,26 @@ def test_work_sent_to_a_dead_broker_stays_recorded_for_the_scheduler(tmp_path):
         [run_id] = start_crawls(settings, ["s"])  # the broker refuses; the run stays recorded as queued
         assert rows(settings.database_url, CrawlRun, CrawlRun.id == run_id)[0].status == "queued"
         assert recover(settings, stale=timedelta(0))["crawls"] == 1  # and the scheduler sends it again
+    finally:
+        configure(Settings())
+
+
+def test_an_alert_queued_by_an_interrupted_run_is_queued_again_by_the_next(tmp_path):
+    """`watch --once` starts with recover(stale=0): an alert queued a minute ago by a run that was then
+    killed (its message held by the dead worker) goes out now, not when its 10 min queue lease runs out."""
+    config = write_config(tmp_path, {"database_url": f"sqlite:///{tmp_path / 'fw.db'}"},
+                          [{"id": "s", "name": "门户", "url": "http://127.0.0.1:1/index.html"}], [])
+    settings = load_settings(config)
+    configure(settings)
+    try:
+        prepare(settings)
+        now = datetime.now(timezone.utc)
+        with session_scope(settings.database_url) as session:
+            session.add(Alert(key="k", channel="json://127.0.0.1:1/", category="document", severity="error",
+                              title="文件被替换", body="…", status="pending", created_at=now - timedelta(minutes=1),
+                              next_attempt_at=now - timedelta(minutes=1), lease_until=now + timedelta(minutes=9)))
+        assert dispatch_due_alerts(settings) == 0  # within its queue lease: its message is on its way
+        assert recover(settings)["alerts"] == 0
+        assert recover(settings, stale=timedelta(0))["alerts"] == 1
     finally:
         configure(Settings())

@@ -69,16 +69,18 @@ def start_crawls(settings: Settings, source_ids: list[str], cycle: str | None = 
     return ids
 
 
-def dispatch_due_alerts(settings: Settings) -> int:
-    """Queue the alerts due now. A delivery whose worker died mid-send (its ``sending`` lease ran out) may
-    have reached the receiver: it is due again, and sent with the same idempotency key."""
+def dispatch_due_alerts(settings: Settings, stale: datetime | None = None) -> int:
+    """Queue the alerts due now, and again those queued before ``stale`` (default: STALE ago) whose message
+    may be lost. A delivery whose worker died mid-send (its ``sending`` lease ran out) may have reached the
+    receiver: it is due again, and sent with the same idempotency key."""
     now = datetime.now(timezone.utc)
+    queued_before = (stale or now - STALE) + STALE  # a queued alert's lease runs to its queue time + STALE
     with session_scope(settings.database_url) as session:
         session.execute(update(Alert).where(leases.lapsed(Alert.status, "sending", now))
                         .values(status="pending", next_attempt_at=now, lease_until=None))
         rows = list(session.scalars(select(Alert).where(
             Alert.status == "pending", Alert.next_attempt_at <= now,
-            or_(Alert.lease_until.is_(None), Alert.lease_until < now))))
+            or_(Alert.lease_until.is_(None), Alert.lease_until < queued_before))))
         for row in rows:
             row.lease_until = now + STALE
         ids = [row.id for row in rows]
@@ -108,7 +110,7 @@ def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
     for task, key in work:
         send(task, key, database_url=settings.database_url)
     return {"crawls": len(runs), "fetches": len(urls), "parses": len(blobs),
-            "alerts": dispatch_due_alerts(settings)}
+            "alerts": dispatch_due_alerts(settings, stale)}
 
 
 def _broker_forgot(settings: Settings) -> bool:
