@@ -76,7 +76,6 @@ def corpus_checks() -> dict:
     return check_all([d.path for d in documents()])
 
 
-
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist (`-n 2`) each test file runs whole on one worker, so its module fixtures are built
     once, and the files that read the whole corpus share one worker and so one corpus_checks. (Scheduling
