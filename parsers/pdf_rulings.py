@@ -166,7 +166,8 @@ def _cell_from_corner(x, y, xs_at_y, ys_at_x, points, h_by_y, v_by_x) -> Cell | 
 
 
 def group_tables(cells: list[Cell]) -> list[list[Cell]]:
-    """Cells that share a corner belong to the same table."""
+    """Cells that share a corner belong to the same table: two rows and two columns at least, or a single
+    row of three cells or more (a table's last row alone on the next page), not a framed box."""
     parent = list(range(len(cells)))
 
     def find(i: int) -> int:
@@ -185,4 +186,5 @@ def group_tables(cells: list[Cell]) -> list[list[Cell]]:
     groups: dict[int, list[Cell]] = {}
     for index, cell in enumerate(cells):
         groups.setdefault(find(index), []).append(cell)
-    return [g for g in groups.values() if len({c.top for c in g}) >= 2 and len({c.x0 for c in g}) >= 2]
+    return [g for g in groups.values()
+            if (len({c.top for c in g}) >= 2 and len({c.x0 for c in g}) >= 2) or len({c.x0 for c in g}) >= 3]
