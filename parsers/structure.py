@@ -51,13 +51,14 @@ class _Walker:
 
     def run(self) -> None:
         for page in self.layout.pages:
-            for block in self._join_wrapped_titles(page.blocks):
+            blocks = self._join_wrapped_titles(page.blocks)
+            for index, block in enumerate(blocks):
                 if isinstance(block, Grid):
                     self.grid(block, page.number)
                 elif page.number in self.toc_pages:
                     self.toc_line(block, page.number)
                 else:
-                    self.line(block, page.number)
+                    self.line(block, page.number, blocks[index + 1] if index + 1 < len(blocks) else None)
 
     def _join_wrapped_titles(self, blocks: list) -> list:
         """A long title wrapped over two lines ('…（按支出功能分类科' + '目）') is one line."""
@@ -82,7 +83,7 @@ class _Walker:
         self.doc.toc.append(TocEntry(text=text, kind=hit[0] if hit else None, page=page))
 
     # -- body text
-    def line(self, line: TextLine, page: int) -> None:
+    def line(self, line: TextLine, page: int, following: TextLine | Grid | None = None) -> None:
         text = line.text.strip()
         if not text or _PAGE_NUMBER.match(text) or squash(text) in self.furniture:
             return
@@ -103,8 +104,8 @@ class _Walker:
                                               and _continues_note(source, text)):
                 self._note(source, text)
                 return
-            if (not _is_heading(text) or _is_figure_row(line) or _is_side_by_side_row(source, line)) and (
-                    self._borderless_row(source, line, page)):
+            if (not _is_heading(text) or _is_figure_row(line) or _is_side_by_side_row(source, line)
+                    or _opens_table(source, following)) and self._borderless_row(source, line, page):
                 return
             source.closed = True
         self.narrative.append((text, page))
@@ -225,6 +226,17 @@ def _is_side_by_side_row(source: _Source, line: TextLine) -> bool:
         return False
     size = max(line.bottom - line.top, 1.0)
     return line.spans[0][0] > min(l.spans[0][0] for l in lines) + _INDENT * size
+
+
+def _opens_table(source: _Source, following: TextLine | Grid | None) -> bool:
+    """A section row ('一、政府采购情况') under a table's title and unit or among its rows, followed by a line of
+    labels apart (the header '项目 | 行次 | 统计数') or by a row of figures: a row of the table, not a narrative
+    heading."""
+    if not (source.parts or source.meta) or source.notes or not isinstance(following, TextLine):
+        return False
+    labels = len(following.cells) >= 2 and not any(is_amount_text(c) or CODE_ROW.match(squash(c))
+                                                    for c in following.cells)
+    return labels or _is_figure_row(following)
 
 
 def _continues_note(source: _Source, text: str) -> bool:
