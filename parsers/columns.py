@@ -31,7 +31,7 @@ _LEAF_KEYS: list[tuple[str, str]] = [
     (r"^对附属单位补助支出$", "affiliated_sub"),
     (r"^人员(经费|支出)", "personnel"),
     (r"^(日常)?公用(经费|支出)", "public"),
-    (r"^(本年|全年)?(决算|预算)数?$|^金额$|^本年预算数?$|^决算金额$|^预算金额$", "amount"),
+    (r"^(本年|全年)?(决算|预算)数?$|^金额$|^本年预算数?$|^决算金额$|^预算金额$|^统计数$", "amount"),
 ]
 # A 小计 column takes the meaning of the group it sums.
 _GROUP_KEYS = {"本年支出": "expense", "本年收入": "income", "财政拨款": "fiscal", "财政拨款收入": "fiscal"}

@@ -171,14 +171,18 @@ def _rename_lone_expense(columns: list[Column]) -> None:
                     c.key = "total"
 
 
-def _grid_header_rows(grid: Grid, kind: str) -> tuple[list[list[str]], int]:
-    """Header rows (merged labels filled in) and the index of the first data row."""
-    first = next((i for i, r in enumerate(grid.rows) if is_data_row([c or "" for c in r], kind)), len(grid.rows))
-    headers = []
-    for r in range(first):
-        row = [grid.spanned_text(r, c) for c in range(len(grid.rows[r]))]
-        if not is_column_number_row(row):
-            headers.append(row)
+def _grid_header_rows(grid: Grid, kind: str, seen: set[str]) -> tuple[list[list[str]], int]:
+    """Header rows (merged labels filled in) and the index of the first data row. Under a header printed
+    again (`seen`: the table's header rows so far), figure-less rows are the rest of a row the page break cut."""
+    first = _first_data_row(grid.rows, kind, 0)
+    while first + 1 < len(grid.rows) and _is_section_over_header(grid.rows[first], grid.rows[first + 1], kind):
+        first = _first_data_row(grid.rows, kind, first + 2)
+    rows = [[grid.spanned_text(r, c) for c in range(len(grid.rows[r]))] for r in range(first)]
+    repeated = next((r for r, row in enumerate(rows) if not (is_column_number_row(row) or _row_key(row) in seen)),
+                    first)
+    if 0 < repeated < first and any(_row_key(row) in seen for row in rows[:repeated]):
+        first = repeated
+    headers = [row for row in rows[:first] if not is_column_number_row(row)]
     if first < len(grid.rows):
         # Some templates print 类 | 款 | 项 on the 合计 row itself.
         parts = [squash(c) if squash(c) in ("类", "款", "项") else "" for c in grid.rows[first]]
@@ -187,10 +191,30 @@ def _grid_header_rows(grid: Grid, kind: str) -> tuple[list[list[str]], int]:
     return headers, first
 
 
+def _is_label_row(cells: list[str], columns: list[Column]) -> bool:
+    """A row of the table's own column labels ('项目 | 统计数' heading a section): a header printed again."""
+    texts = [squash(c) for c in cells if squash(c)]
+    leaves = {c.label.rsplit("/", 1)[-1] for c in columns if c.label}
+    return len(texts) >= 2 and all(t in leaves for t in texts)
+
+
+def _first_data_row(rows: list[list[str | None]], kind: str, start: int) -> int:
+    return next((i for i in range(start, len(rows)) if is_data_row([c or "" for c in rows[i]], kind)), len(rows))
+
+
+def _is_section_over_header(row: list[str | None], following: list[str | None], kind: str) -> bool:
+    """A section title alone on its row ('一、政府采购情况') above a row of labels ('项目 | 行次 | 统计数') opens the
+    header, it is no item."""
+    texts = [squash(c) for c in row if squash(c)]
+    labels = [squash(c) for c in following if squash(c)]
+    return (len(texts) == 1 and len(labels) >= 2 and not any(is_amount_text(t) or CODE.match(t) for t in labels)
+            and not is_data_row([c or "" for c in following], kind))
+
+
 def _rows_from_grid(grid: Grid, first: int, columns: list[Column], page: int, unread: list[str]) -> list[Row]:
     rows: list[Row] = []
     for cells in grid.rows[first:]:
-        if is_column_number_row([c or "" for c in cells]):
+        if is_column_number_row([c or "" for c in cells]) or _is_label_row([c or "" for c in cells], columns):
             continue
         rows.extend(_side_rows(list(cells), columns, page, unread))
     return rows
@@ -279,7 +303,7 @@ _TEXT_LABELS = sorted(
         "本年收入合计", "本年支出合计", "财政拨款收入", "上级补助收入", "事业收入", "经营收入", "附属单位上缴收入",
         "其他收入", "基本支出", "项目支出", "上缴上级支出", "经营支出", "对附属单位补助支出", "年初结转和结余",
         "年末结转和结余", "本年收入", "本年支出", "小计", "合计", "一般公共预算财政拨款", "政府性基金预算财政拨款",
-        "国有资本经营预算财政拨款", "决算数", "预算数", "金额", "行次", "项目", "科目名称", "科目代码", "科目编码",
+        "国有资本经营预算财政拨款", "决算数", "预算数", "统计数", "金额", "行次", "项目", "科目名称", "科目代码", "科目编码",
         "功能分类科目编码", "经济分类科目编码", "因公出国（境）费", "公务用车购置及运行维护费", "公务用车购置及运行费",
         "公务用车购置费", "公务用车运行维护费", "公务用车运行费", "公务接待费",
     ],
@@ -400,7 +424,8 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
     for line in lines:
         tokens = _tokens(line)
         # Column numbers (栏次), and empty rows that print only their line numbers (行次).
-        if not tokens or is_column_number_row(tokens) or all(_SMALL_INT.match(t) for t in tokens):
+        if (not tokens or is_column_number_row(tokens) or all(_SMALL_INT.match(t) for t in tokens)
+                or _is_label_row(line.cells, columns)):
             continue
         side_index = 0
         position = 0
@@ -442,7 +467,7 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
     bands: list = []  # x ranges of the columns of a borderless part read by the positions of its cells
     for part in parts:
         if part.grid is not None:
-            headers, first = _grid_header_rows(part.grid, kind)
+            headers, first = _grid_header_rows(part.grid, kind, seen_headers)
             data = [list(r) for r in part.grid.rows[first:]]
             if columns and not _repeats(headers, seen_headers) and _width(part.grid.rows) == len(columns):
                 # A continuation whose first rows merely lack figures, not a repeated header.
@@ -453,7 +478,11 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
             elif _width(data) != len(columns):
                 columns = _realign(columns, _classify_columns(kind, [], data))
             part_rows = _rows_from_grid(part.grid, first, columns, part.page, unread)
+            heads = _first_row_sides(part.grid, first, columns, part.page)
+            # In a table that numbers its rows, a row without its 行次 is the rest of one, blank or not.
+            unnumbered = any(c.role == "line" for c in columns)
         else:
+            heads, unnumbered = 1, False
             header_lines, data_lines = _split_text(part.lines, kind)
             positioned = _positioned(kind, header_lines, data_lines, (columns, bands) if bands else None)
             bands = positioned[3] if positioned else []
@@ -467,9 +496,15 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
                 part_rows = _text_rows(data_lines, columns, part.page)
         if not table.columns:
             table.columns = columns
-        if table.rows and part_rows and _wrapped_over_page(part_rows[0], table.rows[-1]):
-            _join_row(table.rows[-1], part_rows[0], columns)
-            part_rows = part_rows[1:]
+        joined = 0
+        for row in part_rows[:heads]:
+            # Side by side groups of a grid each continue their own last row; text lines have no sides apart.
+            previous = next((r for r in reversed(table.rows) if r.side == row.side or part.grid is None), None)
+            if previous is None or not _wrapped_over_page(row, previous, unnumbered):
+                break
+            _join_row(previous, row, columns)
+            joined += 1
+        part_rows = part_rows[joined:]
         table.rows.extend(r for r in part_rows if not _repeated(r, table.rows))
         if part.page not in table.pages:
             table.pages.append(part.page)
@@ -480,14 +515,25 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
     return table
 
 
-def _wrapped_over_page(row: Row, previous: Row) -> bool:
+def _first_row_sides(grid: Grid, first: int, columns: list[Column], page: int) -> int:
+    """How many rows the first data row of a continuation gives (one per side), none when it prints its
+    行次: a numbered row is whole, however blank."""
+    if first >= len(grid.rows):
+        return 0
+    cells = grid.rows[first]
+    if any(c.role == "line" and i < len(cells) and squash(cells[i]) for i, c in enumerate(columns)):
+        return 0
+    return len(_side_rows(list(cells), columns, page, []))
+
+
+def _wrapped_over_page(row: Row, previous: Row, unnumbered: bool) -> bool:
     """The rest of a row cut by the page break ("杭州市机动 … 12,437.3" / "车驾驶员考试服务中心 … 6"): a first
-    row without code whose total is blank, though the row before it has figures."""
+    row without code whose total is blank, though the row before it has figures or the row has lost its 行次."""
     total = row.values.get("total")
     fragment = not any(f.text for f in row.cells.values()) or (total is not None and not total.text)
     return (fragment and not row.code and bool(row.name) and row.side == previous.side
             and not _ENUMERATION.match(row.label) and previous.page < row.page
-            and any(f.text for f in previous.cells.values()))
+            and (unnumbered or any(f.text for f in previous.cells.values())))
 
 
 def _join_row(previous: Row, rest: Row, columns: list[Column]) -> None:
