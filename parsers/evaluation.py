@@ -211,12 +211,18 @@ class _Reader:
         self.header: _Header | None = None  # the latest 年初预算数 | 全年预算数 | 全年执行数 | 分值 | 执行率 | 得分 row
         self.summary: _Summary | None = None
         self.funds: tuple | None = None  # a first figure row whose label may wrap into 年度资金总额 (部门预算 | 总额)
+        self.name_lines: list[list[str]] = []  # label | name lines, both cells wrapped (转移支 | 公务员医 / 付（项 | …)
+        self.name_open = False  # a wrapped name just read may go on alone on the next lines ('补助资金')
 
     def row(self, cells: list[str], texts: list[str], page: int, grid: bool) -> None:
         joined = "".join(texts)
         figures = _is_figure(texts[-1])  # a line ending in words has none to read (2019 年医疗救助…)
         summary = self.summary
-        if not figures and _summary_header(joined):
+        continuing, self.name_open = self.name_open, False
+        if continuing and not figures and len(texts) == 1:
+            self.project += texts[0]
+            self.name_open = True
+        elif not figures and _summary_header(joined):
             self.close_summary()
             self.summary, self.project = _Summary([joined], cells if grid else None), ""
         elif summary and summary.header_lines and not figures:
@@ -225,9 +231,9 @@ class _Reader:
             self.summary = None
             self.row(cells, texts, page, grid)
         elif _NAME.search(texts[0]) and not figures:
-            self.close_summary()
-            self.project = texts[1] if len(texts) > 1 else _NAME.split(texts[0])[-1]
-            self.header = None  # each table prints its own
+            self._start_project(texts[1] if len(texts) > 1 else _NAME.split(texts[0])[-1])
+        elif not figures and not self.project and self._wrapped_name(texts):
+            pass
         elif not figures and "执行数" in joined:
             self.header = _Header(labels(joined), cells if grid else None)
             self.funds = None
@@ -235,6 +241,25 @@ class _Reader:
             self._funding_row(cells, texts, page, figures)
         elif summary:
             summary.figure_line(cells, texts, page) if figures else summary.text_line(texts)
+
+    def _start_project(self, name: str) -> None:
+        self.close_summary()
+        self.project, self.name_lines = name, []
+        self.header = None  # each table prints its own
+
+    def _wrapped_name(self, texts: list[str]) -> bool:
+        """A 项目名称 label wrapped in its narrow cell over lines that also carry the wrapped name: the name
+        is the lines' second cells joined, once their first cells spell the label. Lines of more than two
+        cells (主管部门 | … | 实施单位 | …) are none of them."""
+        if len(texts) > 2:
+            self.name_lines = []
+            return False
+        self.name_lines = [*self.name_lines[-3:], texts]
+        if not _NAME.search("".join(line[0] for line in self.name_lines)):
+            return False
+        self._start_project("".join(line[1] for line in self.name_lines if len(line) > 1))
+        self.name_open = True
+        return True
 
     def _funding_row(self, cells: list[str], texts: list[str], page: int, figures: bool) -> None:
         """年度资金总额 and its figures, the label maybe wrapped over the lines below (部门预算 | 总额（万 | 元）)."""

@@ -82,3 +82,16 @@ def test_a_rate_without_its_sign_is_read_only_when_it_cannot_be_a_fraction():
              TextLine("年度资金总额 100 100 95 10 0.95 9.5")]
     (evaluation,) = parse_evaluations([Part(5, lines=lines)])
     assert evaluation.executed == 95 and evaluation.stated_rate is None
+
+
+def test_a_project_name_wrapped_beside_its_wrapped_label():
+    """Narrow borderless cells (seed 003 without rulings): '转移支付（项目）名称' and the name both wrap, the
+    name's last piece alone on a line; the lines of 主管部门 | … | 实施单位 | … are not part of it."""
+    lines = [TextLine(t) for t in ("(2023年度)", "转移支付 2023年医疗服", "（项目） 务与保障能力", "名称 提升中央财政",
+                                   "补助资金", "主管部门 临汾市医疗保 实施单位 临汾市", "障局 医疗保",
+                                   "项目资金 年初预算数 全年预算数 全年执行数 分值 执行率 得分", "（万元）",
+                                   "年度资金总额： 120 120 17.65 10 14.71% 2")]
+    (evaluation,) = parse_evaluations([Part(25, lines=lines)])
+    assert evaluation.project == "2023年医疗服务与保障能力提升中央财政补助资金"
+    assert (evaluation.full_year_budget, evaluation.executed, evaluation.stated_rate) == (120, Decimal("17.65"),
+                                                                                          Decimal("14.71"))

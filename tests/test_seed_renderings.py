@@ -91,8 +91,6 @@ KNOWN = {
     ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
     ("parity", "003", "plain"): TEXT_HEADER + "; the text path also reads no blank cell, so rows printed blank lose their "
     "figures (部门决算公开相关信息统计表, 财政拨款收入支出决算总表), where the 行次 61/62/63 of the right side are read as amounts",
-    ("anomalies", "003", "plain"): "C-EVALUATION 14.71% lost: parsers.evaluation reads ruled grids only, and the 绩效目标自评表 "
-    "printed without rulings gives no evaluation",
     ("parity", "002", "breaks"): "一般公共预算基本支出表 cut over pages: tables._repeated drops '3010204 其他津贴补贴 | 50501 "
     "工资福利支出 | 2.00 | 2.00' on p18 as a row printed again, because rows are keyed by the last code/name pair "
     "(50501 工资福利支出) and '30110 职工基本医疗保险缴费 | 50501 工资福利支出 | 2.00 | 2.00' on an earlier page has the "
