@@ -133,6 +133,8 @@ def _role(path: list[str], values: list[str]) -> str:
         return "line"
     if col.is_code_part_label(leaf):
         return "code_part"
+    if col.is_code_label(leaf) and values and all(v.isdigit() for v in values):
+        return "code"  # 单位编码（项目编码）: 521, 521001 and 21-digit project codes, no amounts
     codes = sum(1 for v in values if CODE.match(v))
     words = sum(1 for v in values if not is_amount_text(v))
     if values and codes >= max(1, len(values) // 2):
@@ -229,6 +231,7 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread
         label = ""
         values: dict[str, Figure] = {}
         amounts: dict[str, Figure] = {}
+        own = ""  # the text under a name header (项目名称), which names the row before 类型 or 项目单位 beside it
         for index, column in enumerate(columns):
             if column.side != side or index >= len(cells):
                 continue
@@ -250,6 +253,8 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread
             elif column.role == "name":
                 if squash(text):
                     label = text
+                    if col.is_name_label(column.label.rsplit("/", 1)[-1]):
+                        own = text
             elif column.role == "amount":
                 amount = parse_amount(text)
                 if amount is None:
@@ -261,7 +266,7 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread
                     values[column.key] = amounts[column.label]
         if code_parts and not code:
             code = "".join(code_parts)
-        row = _make_row(code, label, values, page, side)
+        row = _make_row(code, own or label, values, page, side)
         if row:
             row.cells = amounts
             rows.append(row)

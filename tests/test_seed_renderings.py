@@ -68,11 +68,10 @@ TEXT_HEADER = (
     "table gets the wrong columns (收入决算表 → [name, income]; 支出决算表 → [name, total, basic, project]); figures "
     "land under wrong keys (2101599 其他医疗保障管理事务支出 0.09 | 0.09 read as total 0, basic 0.09)")
 
-CODE_PREFIX = (
-    "tables._make_row takes the leading 3-7 digits of any label as a code: in 002's 绩效目标表 '100%' → code 100 + name "
-    "'%', '922.00' → code 922 + name '.00', '6000元' → code 600 + name '0元'; its 部门预算总额 row 521 reads 0 where "
-    "922.00 is printed; 项目支出预算表's unit row ('521' in the 项目名称 column) loses its code; and pdfium's U+FFFE "
-    "for a hyphen LibreOffice breaks a line at is kept in names ('濮财预\ufffe城乡居民基本医疗保险')")
+NARROW_PERF_TEXTS = (
+    "绩效目标表 in narrow columns: its long texts wrap inside their cells and LibreOffice cuts them over pages, so "
+    "their remainders are read as rows of their own ('专项资金细化率…部门参与分' + '配资金总数）×100%'), and pdfium's "
+    "U+FFFE for a hyphen LibreOffice breaks a line at is kept in texts ('预算调整数\ufffe年初预算数')")
 
 
 # Cases that fail today because of a parser defect; strict, so they fail once the parser is fixed.
@@ -83,21 +82,20 @@ KNOWN = {
     "财政拨款收入支出决算总表 begins with the first line of a wrapped name, '十四、资源勘探工业信息等支' (no figures), which "
     "structure.line takes for a narrative heading (_is_heading): the table is closed and the page's 22 rows are lost",
     ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
-    ("parity", "002", "narrow"): "绩效目标表 in narrow columns: its long texts wrap inside their cells and LibreOffice cuts "
-    "them over pages, so the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost and their remainders "
-    "('配资金总数）×100%') are read as rows of their own",
-    ("oracle", "002", "narrow"): CODE_PREFIX,
+    ("parity", "002", "narrow"): NARROW_PERF_TEXTS + "; the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost",
+    ("oracle", "002", "narrow"): NARROW_PERF_TEXTS,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
-    ("oracle", "002", "plain"): TEXT_HEADER + "; " + CODE_PREFIX,
+    ("oracle", "002", "plain"): TEXT_HEADER + "; the names of consecutive lines are glued into one "
+    "('濮478号—中央预拨医疗服务与保障能力提升特定目标类医疗保障基金举报奖励（特定专项）濮阳市医疗保障局')",
     ("parity", "003", "plain"): TEXT_HEADER + "; the text path also reads no blank cell, so rows printed blank lose their "
     "figures (部门决算公开相关信息统计表, 财政拨款收入支出决算总表), where the 行次 61/62/63 of the right side are read as amounts",
     ("parity", "002", "breaks"): "一般公共预算基本支出表 cut over pages: tables._repeated drops '3010204 其他津贴补贴 | 50501 "
     "工资福利支出 | 2.00 | 2.00' on p18 as a row printed again, because rows are keyed by the last code/name pair "
     "(50501 工资福利支出) and '30110 职工基本医疗保险缴费 | 50501 工资福利支出 | 2.00 | 2.00' on an earlier page has the "
     "same key and figures (two classifications side by side: the row's own code 3010204 is overwritten)",
-    ("parity", "002", "calc"): "the workbook's 绩效目标表 sheets printed by Calc: 部门预算总额 figures (1,962.11, 1,040.11) "
-    "read as row names, the 项目绩效目标表 rows lose their 单位资金 column; " + CODE_PREFIX,
-    **{("oracle", "002", variant): CODE_PREFIX for variant in ("text", "breaks", "calc", "chromium")},
+    ("parity", "002", "calc"): "the workbook printed by Calc: the seed's wrapped rest '补助' of '濮478号—…能力提升' is a row "
+    "of its own on the same page (a rest is joined only over a page break), the 部门整体绩效目标表 sheet loses its "
+    "部门预算总额 and 资金来源 rows, and the 项目绩效目标表 sheet its 单位资金 column",
 }
 
 
@@ -220,15 +218,21 @@ class Written:
     texts: set[str] = field(default_factory=set)  # each text cell on its own (类型 | 项目名称 | 单位 columns)
 
     def names(self, code: str | None, label: str) -> bool:
-        """Whether a row read as `code` and `label` is this block."""
-        return any((code is None or code == own) and (not label or label in (name, *self.texts))
+        """Whether a row read as `code` and `label` is this block (a run of dashes as one: Calc's autocorrect
+        prints the seed's '濮财预--' as '濮财预-')."""
+        texts = {_dashes(t) for t in self.texts}
+        return any((code is None or code == own) and (not label or _dashes(label) in {_dashes(name), *texts})
                    for own, name in self.pairs)
+
+
+def _dashes(text: str) -> str:
+    return re.sub(r"[-－—–‐]+", "-", text)
 
 
 def _blocks(cells: list[str]) -> list[Written]:
     """A written row as blocks, left to right: codes (with 款 | 项 printed in their own columns) and
-    names, then figures; a blank after a name is an amount printed blank, a figure before any label
-    (a line number) belongs to no block."""
+    names, then figures; a blank after a name or a figure is an amount printed blank, a figure before
+    any label (a line number) belongs to no block."""
     blocks: list[Written] = []
     for cell in map(str.strip, cells):
         block = blocks[-1] if blocks else None
@@ -248,7 +252,7 @@ def _blocks(cells: list[str]) -> list[Written]:
                 pair[1] = (pair[1] or "") + cell
             if not CODE.fullmatch(cell):
                 block.texts.add(re.sub(r"\s+", "", cell))
-        elif pair and (cell or pair[1] is not None):
+        elif pair and (cell or pair[1] is not None or block.amounts):
             block.amounts.append(value)
     for block in blocks:
         for pair in block.pairs:
@@ -256,6 +260,20 @@ def _blocks(cells: list[str]) -> list[Written]:
             leading = re.match(r"^(\d{3}(?:\d{2}){0,2})(?!\d)(.*)$", pair[1])
             if pair[0] is None and leading:
                 pair[0], pair[1] = leading.groups()
+    return blocks
+
+
+def _written_blocks(rows: list[list[str]]) -> list[Written]:
+    """The blocks of the written rows; a row holding one text alone (the seed text keeps the rest of a name
+    wrapped in its cell as a line of its own: '濮 478 号—…能力提升' / '补助') also continues the cell above it."""
+    blocks: list[Written] = []
+    previous: list[str] = []
+    for cells in rows:
+        filled = [i for i, cell in enumerate(cells) if cell.strip()]
+        if blocks and len(filled) == 1 and filled[0] < len(previous) and _amount(cells[filled[0]]) is None:
+            blocks[-1].texts.add(re.sub(r"\s+", "", previous[filled[0]] + cells[filled[0]]))
+        blocks.extend(_blocks(cells))
+        previous = cells
     return blocks
 
 
@@ -274,7 +292,7 @@ def oracle_problems(result: CheckResult, written: list[tuple[str, list[list[str]
         if not rows:
             lines.append(f"{table.kind} p{table.page}: no table titled {table.title!r} was written")
             continue
-        blocks = [block for cells in rows for block in _blocks(cells)]
+        blocks = _written_blocks(rows)
         for row in table.rows:
             if not row.code and not row.label:
                 continue
