@@ -205,7 +205,8 @@ def test_workers_killed_mid_crawl_and_mid_delivery_lose_nothing(tmp_path):
             wait_for(lambda: hooks.requests, 300, "the first alert POST (left hanging)")
             # Only the hung delivery is interrupted: an alert still queued when its worker dies waits for its
             # queue lease (dispatch.STALE, minutes), which is another fault than this test's.
-            wait_for(lambda: rows(db, Alert, Alert.status == "sending")
+            # Exactly one sending: another alert caught mid-POST by the kill would be a second interrupted delivery.
+            wait_for(lambda: len(rows(db, Alert, Alert.status == "sending")) == 1
                      and not rows(db, Alert, Alert.status == "pending"), 120, "the alert to be sending, the rest sent")
             _kill(second)
         finally:
