@@ -93,7 +93,9 @@ def test_worker_killed_mid_parse_is_processed_and_alerted_exactly_once(tmp_path)
         assert len(broken) == 1 and broken[0].status == "failed" and broken[0].attempts == 1
         assert broken[0].error_code and broken[0].error
         # Every attachment was downloaded (a re-check of the 1 s source may still be queued at the stop).
-        assert all(u.fetch_status in ("ok", "queued", "fetching") and u.fetched_at for u in rows(db, DocumentUrl))
+        urls = rows(db, DocumentUrl)
+        assert all(u.fetch_status in ("ok", "queued", "fetching") and u.fetched_at for u in urls), [
+            (u.url, u.fetch_status, u.fetch_error, u.fetched_at) for u in urls]
 
 
 def test_dead_broker_is_a_clear_error_and_loses_nothing(tmp_path):

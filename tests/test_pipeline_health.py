@@ -13,7 +13,7 @@ from fiscalwatch.settings import load_settings
 from pipeline_support import rows, write_config
 from portal import FixturePortal
 from store.db import session_scope
-from store.models import Alert, CrawlRun, Document, Source
+from store.models import Alert, CrawlRun, Document, DocumentUrl, Source
 from workers.crawl import run_crawl
 from workers.fetching import run_fetch
 from workers.runner import prepare
@@ -84,3 +84,15 @@ def test_failing_source_alerts_once_per_streak(tmp_path, portal):
         portal.fail_next(list_path, times=1, status=503)
         _crawl(settings)
     assert len(rows(settings.database_url, Alert)) == 2
+
+
+def test_a_document_rechecked_on_every_crawl_stays_fetched(tmp_path, portal):
+    """Each crawl re-checks the files it lists (a conditional GET); attempts count one queuing's tries, so
+    the fourth re-check of a file is no 'worker crashed three times'."""
+    detail = portal.add_document("czyjs", "2022年度部门决算", date(2023, 9, 1),
+                                 attachments=[("决算.pdf", render("004", "pdf").read_bytes())])
+    settings = _settings(tmp_path, portal)
+    for _ in range(6):
+        assert _crawl(settings) == portal.attachment_urls(detail)
+    [url] = rows(settings.database_url, DocumentUrl)
+    assert url.fetch_status == "ok" and url.fetch_error is None and url.fetch_attempts == 1

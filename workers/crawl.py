@@ -97,9 +97,12 @@ def _finish(settings: Settings, run_id: int, discovery: Discovery, failure: str 
         run.new_documents = len(new)
         # Documents no longer listed are re-checked, unless the list itself looks broken.
         unlisted = [] if suspicious else _unlisted(session, source.id, run.started_at)
-        to_fetch = new + changed + unlisted
-        for row in _rows(session, to_fetch).values():
-            row.fetch_status, row.queued_at = "queued", now
+        # A fetch in flight is left to finish (it gets the current file); a new queuing starts its attempts anew.
+        listed = new + changed + unlisted
+        rows = _rows(session, listed)
+        to_fetch = [url for url in listed if rows[url].fetch_status != "fetching"]
+        for url in to_fetch:
+            rows[url].fetch_status, rows[url].queued_at, rows[url].fetch_attempts = "queued", now, 0
         return CrawlOutcome(to_fetch, True)
 
 
