@@ -116,6 +116,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"": {"budget": "02-28", "final": "08-31"}})
     web_public: bool = True  # read-only pages and API without login
     web_workers: int | None = Field(default=None, gt=0)  # `serve` processes; default: one per CPU
+    web_concurrency: int = Field(default=2, gt=0)  # requests a `serve` process works on at once (web/admission.py)
     # How long each `serve` process answers a GET again from memory (web/response_cache.py); 0: never.
     web_cache_seconds: float = Field(default=1.0, ge=0)
     web_token: str | None = None  # admin token (API bearer, login password); unset: nothing can be changed

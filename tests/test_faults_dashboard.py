@@ -54,7 +54,10 @@ def test_the_overview_is_aggregated_once_per_data_version(store):
     with session_scope(store) as session:
         first = queries.overview(session, 2025, None)
         with Statements(store) as statements:
-            again = queries.overview(session, 2025, None)
+            queries.years(session)
+    assert statements.count == 0  # the version is read once per request (session)
+    with session_scope(store) as session, Statements(store) as statements:
+        again = queries.overview(session, 2025, None)
     assert again == first and statements.count == 1  # the version only
     with session_scope(store) as session:  # a refresh changes one standing, and stamps it
         target = session.scalar(select(Expectation).where(Expectation.timeliness != "overdue").limit(1))

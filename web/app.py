@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from fiscalwatch.settings import Settings
 from web import api, metrics, pages
+from web.admission import Admission
 from web.render import render
 from web.response_cache import ResponseCache
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings, today: date | None = None) -> FastAPI:
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(Admission, limit=settings.web_concurrency)  # inside the cache: answers kept need no turn
     app.add_middleware(ResponseCache, seconds=settings.web_cache_seconds)
     return app
 

@@ -34,13 +34,13 @@ def token_matches(request: Request, password: str) -> bool:
     return bool(token) and hmac.compare_digest(password.encode(), token.encode())
 
 
-def reader(request: Request) -> None:
-    """Dependency of every read-only page and API call."""
+async def reader(request: Request) -> None:
+    """Dependency of every read-only page and API call (async: no I/O, so no trip to a thread)."""
     if not settings_of(request).web_public and not is_admin(request):
         raise HTTPException(401, "请先登录")
 
 
-def admin(request: Request) -> None:
+async def admin(request: Request) -> None:
     """Dependency of everything that changes data."""
     if not settings_of(request).web_token:
         raise HTTPException(403, "未配置管理令牌（web_token），无法修改数据")

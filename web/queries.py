@@ -61,11 +61,13 @@ _CACHE_KEPT = 64
 
 
 def _cached(session: Session, question: tuple, compute):
-    version = tuple(session.execute(select(
-        select(func.max(Expectation.evaluated_at)).scalar_subquery(),
-        select(func.max(Expectation.id)).scalar_subquery(),
-        select(func.max(Document.id)).scalar_subquery(),
-        select(func.max(DocumentMatch.matched_at)).scalar_subquery())).one())
+    if "version" not in session.info:  # read once per request
+        session.info["version"] = tuple(session.execute(select(
+            select(func.max(Expectation.evaluated_at)).scalar_subquery(),
+            select(func.max(Expectation.id)).scalar_subquery(),
+            select(func.max(Document.id)).scalar_subquery(),
+            select(func.max(DocumentMatch.matched_at)).scalar_subquery())).one())
+    version = session.info["version"]
     key = (str(session.get_bind().url), *question)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] == version:
@@ -104,11 +106,16 @@ def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
 
 
 def years(session: Session) -> list[int]:
-    return list(session.scalars(select(Expectation.year).distinct().order_by(Expectation.year.desc())))
+    return _cached(session, ("years",), lambda: list(session.scalars(
+        select(Expectation.year).distinct().order_by(Expectation.year.desc()))))
 
 
 def regions(session: Session) -> list[str]:
     """Every region of the registry and the regions above it: 河南省, 河南省/濮阳市, …"""
+    return _cached(session, ("regions",), lambda: _regions(session))
+
+
+def _regions(session: Session) -> list[str]:
     found = set()
     for region in session.scalars(select(Entity.region).distinct().where(Entity.region.is_not(None))):
         parts = region.split("/")
@@ -168,7 +175,7 @@ def _filtered(query: Select, filters: Filters) -> Select:
 
 
 def document(session: Session, document_id: int) -> DocumentOut | None:
-    row = session.get(Document, document_id)
+    row = session.get(Document, document_id, options=[joinedload(Document.source), joinedload(Document.current)])
     if row is None:
         return None
     blob: Blob | None = row.current
