@@ -38,6 +38,8 @@ class Row:
     values: dict[str, Figure] = field(default_factory=dict)
     # Every amount cell by its column's full header label (values holds only columns with a known meaning).
     cells: dict[str, Figure] = field(default_factory=dict)
+    # Every code and name cell as printed (two classifications side by side print two code/name pairs).
+    printed: tuple[str, ...] = ()
 
     def get(self, key: str) -> Decimal | None:
         figure = self.values.get(key)

@@ -232,12 +232,15 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread
         values: dict[str, Figure] = {}
         amounts: dict[str, Figure] = {}
         own = ""  # the text under a name header (项目名称), which names the row before 类型 or 项目单位 beside it
+        printed: list[str] = []
         for index, column in enumerate(columns):
             if column.side != side or index >= len(cells):
                 continue
             text = cells[index]
             if text is None:
                 continue
+            if column.role in ("code", "code_part", "name"):
+                printed.append(squash(text))
             if column.role == "code":
                 value = squash(text)
                 if CODE.match(value):
@@ -268,7 +271,7 @@ def _side_rows(cells: list[str | None], columns: list[Column], page: int, unread
             code = "".join(code_parts)
         row = _make_row(code, own or label, values, page, side)
         if row:
-            row.cells = amounts
+            row.cells, row.printed = amounts, tuple(printed)
             rows.append(row)
     return _join_spanning_labels(rows)
 
@@ -563,7 +566,7 @@ def _repeated(row: Row, rows: list[Row]) -> bool:
         return False
     texts = {k: f.text for k, f in row.cells.items()}
     return any(r.page != row.page and r.code == row.code and r.name == row.name and r.side == row.side
-               and {k: f.text for k, f in r.cells.items()} == texts for r in rows)
+               and r.printed == row.printed and {k: f.text for k, f in r.cells.items()} == texts for r in rows)
 
 
 def _mixed_grouping(table: Table) -> list[str]:

@@ -89,10 +89,6 @@ KNOWN = {
     "('濮478号—中央预拨医疗服务与保障能力提升特定目标类医疗保障基金举报奖励（特定专项）濮阳市医疗保障局')",
     ("parity", "003", "plain"): TEXT_HEADER + "; the text path also reads no blank cell, so rows printed blank lose their "
     "figures (部门决算公开相关信息统计表, 财政拨款收入支出决算总表), where the 行次 61/62/63 of the right side are read as amounts",
-    ("parity", "002", "breaks"): "一般公共预算基本支出表 cut over pages: tables._repeated drops '3010204 其他津贴补贴 | 50501 "
-    "工资福利支出 | 2.00 | 2.00' on p18 as a row printed again, because rows are keyed by the last code/name pair "
-    "(50501 工资福利支出) and '30110 职工基本医疗保险缴费 | 50501 工资福利支出 | 2.00 | 2.00' on an earlier page has the "
-    "same key and figures (two classifications side by side: the row's own code 3010204 is overwritten)",
     ("parity", "002", "calc"): "the workbook printed by Calc: the seed's wrapped rest '补助' of '濮478号—…能力提升' is a row "
     "of its own on the same page (a rest is joined only over a page break), the 部门整体绩效目标表 sheet loses its "
     "部门预算总额 and 资金来源 rows, and the 项目绩效目标表 sheet its 单位资金 column",
