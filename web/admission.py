@@ -13,7 +13,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-UNGATED_PREFIXES = ("/archive/", "/static/", "/metrics", "/healthz")
+from web.response_cache import PROBES_AND_FILES
 
 
 class Admission:
@@ -22,7 +22,7 @@ class Admission:
         self.turns = asyncio.Semaphore(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNGATED_PREFIXES):
+        if scope["type"] != "http" or scope["path"].startswith(PROBES_AND_FILES):
             return await self.app(scope, receive, send)
         async with self.turns:
             await self.app(scope, receive, send)

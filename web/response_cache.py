@@ -15,8 +15,9 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LIVE_PREFIXES = ("/metrics", "/healthz", "/archive/", "/export/", "/static/", "/login", "/docs", "/redoc",
-                 "/openapi.json")
+# Probes answer live, files stream: neither is kept here nor waits its turn (web/admission.py).
+PROBES_AND_FILES = ("/metrics", "/healthz", "/archive/", "/static/")
+LIVE_PREFIXES = (*PROBES_AND_FILES, "/export/", "/login", "/docs", "/redoc", "/openapi.json")
 _WHO = (b"cookie", b"authorization")
 
 
