@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -87,9 +88,11 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30),
     return replace(top, members=results)
 
 
-def parse_limits(settings: Settings) -> Limits:
-    """The configured limits of one parse (parse_memory_mb, parse_time_limit)."""
-    return Limits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_time_limit)
+def parse_limits(settings: Settings, parallel: int = 1) -> Limits:
+    """The configured limits of one parse (parse_memory_mb, parse_time_limit, ocr_threads) among ``parallel``
+    parses at once: without ocr_threads, each parse's OCR gets its share of the cores."""
+    return Limits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_time_limit,
+                  ocr_threads=settings.ocr_threads or max(1, (os.cpu_count() or 1) // parallel))
 
 
 def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
@@ -97,7 +100,7 @@ def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
     a reader ends as an UnreadableFile with a clear code, never as a traceback. Without ``limits``: the
     settings' defaults, unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
     limits = limits or parse_limits(Settings())
-    return run_limited(lambda: parse_documents(path), memory_mb=limits.memory_mb, seconds=limits.seconds)
+    return run_limited(lambda: parse_documents(path, ocr_threads=limits.ocr_threads), memory_mb=limits.memory_mb, seconds=limits.seconds)
 
 
 def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30),

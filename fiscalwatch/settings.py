@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -99,6 +100,9 @@ class Settings(BaseSettings):
     parse_lease_seconds: int = 1200  # a crashed parse is retried after this; keep above parse_time_limit
     max_parse_attempts: int = 3  # a file that crashes its worker this often is recorded as failed
     worker_concurrency: int | None = None  # default: number of CPUs
+    # CPU threads of one parse's OCR engine; default: the cores shared among the parses that run at once
+    # (worker_concurrency in a worker, one in `check`). More threads than that only make the parses spin.
+    ocr_threads: int | None = Field(default=None, gt=0)
     worker_max_memory_mb: int = 1500  # a worker child above this is replaced after its task
     once_timeout: float = 3600.0  # `watch --once` gives up after this many seconds
     compliance_refresh_seconds: float = 900.0  # how often publication standings are recomputed
@@ -127,6 +131,11 @@ def broker_url_for(settings: Settings) -> str:
     if settings.broker_url:
         return settings.broker_url
     return f"sqla+sqlite:///{(settings.storage_dir.parent / 'broker.sqlite').resolve()}"
+
+
+def concurrency_for(settings: Settings) -> int:
+    """Tasks a worker runs at once: worker_concurrency, or one per CPU."""
+    return settings.worker_concurrency or os.cpu_count() or 1
 
 
 def load_settings(path: Path | None = None) -> Settings:

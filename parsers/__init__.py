@@ -37,23 +37,24 @@ class Parsed:
     error: UnreadableFile | None = None
 
 
-def parse_file(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> Document:
+def parse_file(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES, ocr_threads: int = 1) -> Document:
     """The document in the file; for an archive, its primary member."""
-    best = primary(parse_documents(path, ocr_max_pages=ocr_max_pages))
+    best = primary(parse_documents(path, ocr_max_pages=ocr_max_pages, ocr_threads=ocr_threads))
     if best is None:
         raise no_documents()
     return best.document
 
 
-def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES) -> list[Parsed]:
+def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES, ocr_threads: int = 1) -> list[Parsed]:
     """One result for a plain file, one per member for an archive (members failing on their own).
+    ``ocr_threads``: the CPU threads OCR may run on (this parse's share of the cores).
 
     Raises UnreadableFile when the file itself, or the archive as a whole, cannot be read.
     """
     if not path.exists():
         raise UnreadableFile("not_found", "文件不存在")
     kind = sniff.sniff(path)
-    budget = OcrBudget(pages=ocr_max_pages)  # shared by all members of an archive
+    budget = OcrBudget(pages=ocr_max_pages, threads=ocr_threads)  # shared by all members of an archive
     if kind not in (sniff.ZIP, sniff.RAR):
         return [Parsed(None, _parse(path, kind, budget))]
     results = []

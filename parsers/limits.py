@@ -33,10 +33,12 @@ copyreg.pickle(UnreadableFile, lambda error: (UnreadableFile, (error.code, error
 
 @dataclass(frozen=True)
 class Limits:
-    """What one parse may take: memory (MB, beyond what the process had when it forked) and wall-clock seconds."""
+    """What one parse may take: memory (MB, beyond what the process had when it forked), wall-clock seconds
+    and the CPU threads its OCR engine runs on."""
 
     memory_mb: int
     seconds: float
+    ocr_threads: int = 1
 
 
 @dataclass

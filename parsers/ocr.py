@@ -32,7 +32,7 @@ MIN_RULING = 14.0  # points: longer than a lone glyph (an unrecognised "1"), as 
 TEXT_MARGIN = 0.25  # share of a text box's height kept above and below its blanked core
 TEXT_COVERED = 0.8  # a straight run this much inside the text boxes it crosses is glyph strokes
 
-_engine = None
+_engines: dict[int, object] = {}  # by thread count: one engine per process
 _engine_lock = threading.Lock()
 
 
@@ -42,6 +42,7 @@ class OcrBudget:
     seconds: float = OCR_SECONDS
     started: float = field(default_factory=time.monotonic)
     used: int = 0
+    threads: int = 1  # CPU threads of the OCR engine
 
     def take(self) -> bool:
         if self.used >= self.pages or time.monotonic() - self.started > self.seconds:
@@ -54,27 +55,33 @@ class OcrBudget:
         if not self.take():
             return Page(number, unreadable="ocr_limit")
         bitmap = page.render(scale=OCR_DPI / 72, grayscale=True)
-        return recognise(np.array(bitmap.to_pil().convert("L")), number, OCR_DPI)
+        return recognise(np.array(bitmap.to_pil().convert("L")), number, OCR_DPI, self.threads)
 
 
 def read_image(path: Path, budget: OcrBudget) -> Layout:
     """A scanned page published as an image (PNG, JPEG, multi-page TIFF)."""
-    try:
-        with Image.open(path) as image:
-            dpi = image.info.get("dpi", (OCR_DPI, OCR_DPI))[0] or OCR_DPI
-            pages = []
-            for index, frame in enumerate(ImageSequence.Iterator(image)):
-                number = index + 1
-                pages.append(recognise(np.array(frame.convert("L")), number, float(dpi)) if budget.take()
-                             else Page(number, unreadable="ocr_limit"))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
-        raise UnreadableFile("corrupt_image", f"图片文件损坏或无法解码（{exc}）") from exc
+    return read_images([path], budget)
+
+
+def read_images(paths: list[Path], budget: OcrBudget) -> Layout:
+    """Scanned pages published as images, one document in the order given (a TIFF's frames in turn)."""
+    pages: list[Page] = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                dpi = image.info.get("dpi", (OCR_DPI, OCR_DPI))[0] or OCR_DPI
+                for frame in ImageSequence.Iterator(image):
+                    number = len(pages) + 1
+                    pages.append(recognise(np.array(frame.convert("L")), number, float(dpi), budget.threads)
+                                 if budget.take() else Page(number, unreadable="ocr_limit"))
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+            raise UnreadableFile("corrupt_image", f"图片文件损坏或无法解码（{exc}）") from exc
     return Layout(pages, "image")
 
 
-def recognise(grey: np.ndarray, number: int, dpi: float) -> Page:
+def recognise(grey: np.ndarray, number: int, dpi: float, threads: int = 1) -> Page:
     scale = 72.0 / dpi  # pixels → points, the unit the ruling tolerances are set in
-    boxes = _ocr(grey)
+    boxes = _ocr(grey, threads)
     if not boxes:
         ink = float(np.mean(grey < 128))
         return Page(number, unreadable="ocr_failed" if ink > MIN_INK else None)
@@ -95,16 +102,45 @@ def recognise(grey: np.ndarray, number: int, dpi: float) -> Page:
     return Page(number, place_blocks(glyphs, horizontal, vertical), ocr_confidence=confidence)
 
 
-def _ocr(grey: np.ndarray) -> list:
+def _ocr(grey: np.ndarray, threads: int) -> list:
     import cv2  # OpenCV costs half a second to import: only pages that are OCR'd pay for it
-    global _engine
+    engine = engine_for(threads)
     with _engine_lock:
-        if _engine is None:
-            from rapidocr_onnxruntime import RapidOCR
-
-            _engine = RapidOCR(det_box_thresh=0.3)  # the default 0.5 misses a lone "1" (栏次 rows)
-        result, _ = _engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
+        result, _ = engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
     return result or []
+
+
+def engine_for(threads: int):
+    """This process's OCR engine on ``threads`` CPU threads, loaded on first use."""
+    with _engine_lock:
+        if threads not in _engines:
+            _engines[threads] = _load(threads)
+        return _engines[threads]
+
+
+def _load(threads: int):
+    """RapidOCR on ``threads`` CPU threads whose idle threads sleep. onnxruntime's default is a thread per
+    core that busy-waits between operators: with parallel parses or a busy machine that spinning was a third
+    of the CPU each page cost (benchmarks/ocr_speed.py)."""
+    import onnxruntime
+    from rapidocr_onnxruntime import RapidOCR
+    from rapidocr_onnxruntime.utils.infer_engine import OrtInferSession
+
+    # det_box_thresh: the default 0.5 misses a lone "1" (栏次 rows)
+    engine = RapidOCR(det_box_thresh=0.3, intra_op_num_threads=threads, inter_op_num_threads=1)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # as RapidOCR sets it: memory goes back after each page
+    options.log_severity_level = 4
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # RapidOCR does not pass session config entries on: its three models are reopened with these options.
+    for stage in (engine.text_det, engine.text_cls, engine.text_rec):
+        for holder in vars(stage).values():
+            if isinstance(holder, OrtInferSession):
+                holder.session = onnxruntime.InferenceSession(holder.session._model_path, sess_options=options,
+                                                              providers=["CPUExecutionProvider"])
+    return engine
 
 
 def rulings(grey: np.ndarray, scale: float, text_boxes: list[tuple[float, float, float, float]] = ()

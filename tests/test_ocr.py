@@ -13,7 +13,7 @@ import pytest
 import format_samples as samples
 from fiscalwatch.checker import check_file
 from parsers import convert, parse_file
-from parsers.ocr import recognise, rulings
+from parsers.ocr import engine_for, recognise, rulings
 from parsers.pdf_rulings import find_cells, group_tables, merge_edges
 from validators import validate
 
@@ -78,6 +78,19 @@ def test_scanned_image_file(scanned, tmp_path):
     page.save(png, format="PNG", dpi=(DPI, DPI))
     doc = parse_file(png)
     assert doc.format == "image" and [t.kind for t in doc.tables] == ["expense"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_engine_runs_on_its_threads_and_does_not_spin(threads):
+    """onnxruntime's default (a busy-waiting thread per core) made two parallel parses cost 8 CPU-s a page
+    instead of 5.5 (benchmarks/ocr_speed.py)."""
+    engine = engine_for(threads)
+    sessions = [engine.text_det.infer.session, engine.text_cls.infer.session, engine.text_rec.session.session]
+    for session in sessions:
+        options = session.get_session_options()
+        assert (options.intra_op_num_threads, options.inter_op_num_threads) == (threads, 1)
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert engine_for(threads) is engine
 
 
 def test_blank_and_unrecognisable_pages():

@@ -4,6 +4,7 @@ the pipeline apply the same ones: a file that takes 12 s to parse, under a 1 s l
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 
 import pypdfium2 as pdfium
@@ -42,7 +43,13 @@ def config(tmp_path):
 
 
 def test_the_configured_limits_are_the_parse_limits(config):
-    assert parse_limits(load_settings(config)) == Limits(memory_mb=700, seconds=1)
+    assert parse_limits(load_settings(config)) == Limits(memory_mb=700, seconds=1, ocr_threads=os.cpu_count())
+
+
+def test_each_parse_ocrs_on_its_share_of_the_cores(config):
+    settings, cores = load_settings(config), os.cpu_count()
+    assert [parse_limits(settings, parallel).ocr_threads for parallel in (1, cores, 4 * cores)] == [cores, 1, 1]
+    assert parse_limits(settings.model_copy(update={"ocr_threads": 3}), cores).ocr_threads == 3
 
 
 def test_check_parses_within_the_configured_limits(config, long_pdf):

@@ -15,7 +15,7 @@ from kombu import Exchange, Queue
 from kombu.exceptions import ChannelError
 
 from fiscalwatch.report import BEIJING
-from fiscalwatch.settings import CRAWL_KILL_GRACE, Settings, broker_url_for, load_settings
+from fiscalwatch.settings import CRAWL_KILL_GRACE, Settings, broker_url_for, concurrency_for, load_settings
 from store.db import forget_inherited_connections
 
 CONFIG_ENV = "FISCALWATCH_CONFIG"
@@ -106,7 +106,7 @@ def configure(settings: Settings) -> Celery:
         # so a file that kills its worker cannot loop forever (see max_parse_attempts).
         task_reject_on_worker_lost=False,
         worker_prefetch_multiplier=1,
-        worker_concurrency=settings.worker_concurrency or os.cpu_count() or 1,
+        worker_concurrency=concurrency_for(settings),
         worker_max_memory_per_child=settings.worker_max_memory_mb * 1024,
         worker_hijack_root_logger=False,
         task_annotations={

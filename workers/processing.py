@@ -11,7 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
 from fiscalwatch.checker import CheckResult, check_file, parse_limits
-from fiscalwatch.settings import Settings
+from fiscalwatch.settings import Settings, concurrency_for
 from store import leases
 from store.db import session_scope
 from store.models import Blob, Document, FindingRow
@@ -39,7 +39,7 @@ def run_process(settings: Settings, sha256: str) -> None:
     with session_scope(settings.database_url) as session:
         path = settings.storage_dir / session.get(Blob, sha256).path
     threshold = Decimal(str(settings.low_completion_threshold))
-    others, completeness, limits = companions(settings, sha256), {}, parse_limits(settings)
+    others, completeness, limits = companions(settings, sha256), {}, parse_limits(settings, concurrency_for(settings))
     try:
         if others:
             result, completeness = check_with_companions(path, sha256, others, threshold, limits)
