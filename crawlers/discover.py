@@ -52,7 +52,8 @@ from crawlers.http import Fetcher, FetchResult
 from crawlers.pagination import page_urls
 from fiscalwatch.settings import Selectors, Source
 
-ATTACHMENT_EXTS = ("pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar")
+IMAGE_EXTS = ("jpg", "jpeg", "png", "tif", "tiff")
+ATTACHMENT_EXTS = ("pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar", *IMAGE_EXTS)
 DATE_LABELS = ("发布日期", "发布时间", "成文日期", "发文日期", "公开日期", "更新日期", "日期")  # by trust
 
 _DATE = r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)"
@@ -82,20 +83,23 @@ MAX_DETAIL_PAGES = 500  # per crawl
 TRUNCATED = "too_many_links"  # a warning: the crawl still succeeds with what was read
 EMPTY_PAGE = "empty_page"  # refusal code of a page with no entries at all
 MAX_REFRESH_HOPS = 3
+MAX_IMAGE_PAGES = 200  # images of one image-only disclosure
+MIN_PICTURE_PX = 200  # a picture declared narrower or lower than this is an icon, not a page
+_DECORATIVE = re.compile(r"icon|logo|banner|btn|button|qrcode|erweima|ewm|share|print|close|arrow|/bg", re.I)
 CHALLENGE_MAX_TEXT = 50  # characters of visible text on a challenge or script-only page
 
-Role = Literal["detail", "attachment", "file", "inline_html", "page", "redirect", "refused"]
+Role = Literal["detail", "attachment", "file", "inline_html", "image_pages", "page", "redirect", "refused"]
 
 
 @dataclass(frozen=True)
 class FoundDocument:
-    url: str  # the file, or the detail page itself for an inline-HTML disclosure
-    kind: Literal["attachment", "inline_html"]
+    url: str  # the file, or the detail page itself for an inline-HTML or image-only disclosure
+    kind: Literal["attachment", "inline_html", "image_pages"]
     title: str  # link text, else page title
     published: date | None
     detail_url: str | None  # None when the list page links to the file directly
     list_url: str
-    file_ext: str | None  # "pdf", "xlsx", … ("html" for inline_html); None if unknown
+    file_ext: str | None  # "pdf", "xlsx", … ("html" for inline_html and image_pages); None if unknown
     page_title: str  # title of the detail page, else the list entry's text
 
 
@@ -119,7 +123,8 @@ class Link:
     """One thing a page points to; the unit stored in the page cache.
 
     Roles: ``detail`` (a detail page listed), ``attachment`` (a file listed), ``file`` (a file
-    attached to this page), ``inline_html`` (this page is itself a document), ``page`` (another
+    attached to this page), ``inline_html`` (this page is itself a document), ``image_pages`` (this
+    page's images are the pages of a document), ``page`` (another
     page of the list), ``redirect`` (this page only forwards to ``url``), ``refused`` (this page
     is not a source of disclosures).
     """
@@ -329,7 +334,8 @@ class _Discoverer:
             if url is None or url in seen:
                 continue
             title, published = _link_title(a), _entry_date(a) or _date_from_url(url)
-            if ext := _file_ext(url, title):
+            # A picture a list links to is no file of its own (a flow chart): scanned pages are on detail pages.
+            if (ext := _file_ext(url, title)) and ext not in IMAGE_EXTS:
                 if _NOT_DISCLOSURE.search(title):
                     continue
                 link = Link("attachment", url, title, published, file_ext=ext)
@@ -360,11 +366,14 @@ class _Discoverer:
             ext = _file_ext(url, text) if url else None
             if url and (ext or self.selectors.attachments) and url not in links and not _NOT_DISCLOSURE.search(text):
                 links[url] = Link("attachment", url, text or title, published, title, ext)
-        if links:
-            return list(links.values())
+        # Images are pages of one document, never documents of their own: a table goes on from one to the next.
+        if files := [link for link in links.values() if link.file_ext not in IMAGE_EXTS]:
+            return files
         body = soup.select_one(self.selectors.content) if self.selectors.content else soup.body
         if body is not None and _holds_budget_figures(body):
             return [Link("inline_html", page.url, title, published, title, "html")]
+        if links or _pictures(body):
+            return [Link("image_pages", page.url, title, published, title, "html")]
         return []
 
     def _add(self, link: Link, list_url: str, detail_url: str | None, entry: Link) -> None:
@@ -374,7 +383,7 @@ class _Discoverer:
                      or (_date_from_url(detail_url) if detail_url else None))
         self.documents[link.url] = FoundDocument(
             url=link.url,
-            kind="inline_html" if link.role == "inline_html" else "attachment",
+            kind=link.role if link.role in ("inline_html", "image_pages") else "attachment",
             title=link.title or entry.title,
             published=published,
             detail_url=detail_url,
@@ -382,6 +391,28 @@ class _Discoverer:
             file_ext=link.file_ext,
             page_title=link.page_title or entry.title,
         )
+
+
+def image_pages(html: str, url: str) -> list[str]:
+    """The images an image-only disclosure page publishes as its pages, in page order (at most
+    MAX_IMAGE_PAGES): the image files it links to, else the pictures in its content, icons left out."""
+    soup = BeautifulSoup(html, "lxml")
+    base = _base_url(soup, url)
+    _strip_chrome(soup)
+    linked = [u for a in soup.find_all("a") if (u := _href(a, base)) and _file_ext(u, "") in IMAGE_EXTS]
+    shown = [u for img in _pictures(soup.body) if (u := _resolve(img.get("data-src") or img.get("src"), base))]
+    return list(dict.fromkeys(linked or shown))[:MAX_IMAGE_PAGES]
+
+
+def _pictures(body: Tag | None) -> list[Tag]:
+    """The <img> of a content block that can be pages: not icons, logos, QR codes or buttons."""
+    pictures = []
+    for img in body.find_all("img") if body is not None else []:
+        src = img.get("data-src") or img.get("src") or ""
+        sizes = [int(v) for v in (img.get("width"), img.get("height")) if str(v or "").isdigit()]
+        if src and not src.startswith("data:") and not _DECORATIVE.search(src) and all(v >= MIN_PICTURE_PX for v in sizes):
+            pictures.append(img)
+    return pictures
 
 
 def _normalize(text: str | None) -> str:

@@ -36,6 +36,7 @@ _SOFT_404 = re.compile(r"页面不存在|找不到|已删除|已被删除|not\s+
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _INVISIBLE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
+_HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
 @dataclass
@@ -119,6 +120,14 @@ class Fetcher:
                 return result
             delay = self.retry_backoff * 2 ** (attempt - 1)
             time.sleep(delay + random.uniform(0, delay))
+
+    def fetch_file(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """``fetch`` of a file: a file link answered with an HTML page is an error page in disguise (the file
+        is gone)."""
+        result = self.fetch(url, etag=etag, last_modified=last_modified)
+        if result.ok and not result.not_modified and result.content[:200].lstrip().lower().startswith(_HTML_START):
+            return result.fail("html_instead_of_file", "链接返回的是网页而不是文件（文件可能已删除）")
+        return result
 
     def _follow(self, url: str, headers: dict[str, str], *, accept_html: bool, max_bytes: int,
                 obey_robots: bool = True) -> FetchResult:

@@ -7,6 +7,7 @@ primary one (the member that best looks like a budget or final account).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from parsers import archive, sniff
 from parsers.errors import UnreadableFile
 from parsers.layout import Layout
 from parsers.model import Document
-from parsers.ocr import OCR_MAX_PAGES, OcrBudget, read_image
+from parsers.ocr import OCR_MAX_PAGES, OcrBudget, read_image, read_images
 from parsers.pdf import read_pdf
 from parsers.structure import parse_layout
 
@@ -59,6 +60,10 @@ def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES, ocr_threa
         return [Parsed(None, _parse(path, kind, budget))]
     results = []
     with archive.extracted(path, kind) as members:
+        if members and all(m.kind == sniff.IMAGE for m in members):
+            # Scanned pages as images (an image-only web page bundled by the crawler, a zip of page scans).
+            ordered = sorted(members, key=lambda m: _natural(m.name))
+            return [Parsed(None, parse_layout(read_images([m.path for m in ordered], budget)))]
         for member in members:
             if member.error:
                 results.append(Parsed(member.name, None, member.error))
@@ -77,6 +82,11 @@ def primary(parsed: list[Parsed]) -> Parsed | None:
     readable = [p for p in parsed if p.document is not None]
     return max(readable, key=lambda p: (p.document.kind is not None, len(p.document.tables),
                                         len(p.document.sentences)), default=None)
+
+
+def _natural(name: str) -> list:
+    """Sort key putting 2.jpg before 10.jpg."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def no_documents() -> UnreadableFile:

@@ -147,7 +147,7 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     title: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html
+    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html | image_pages
     detail_url: Mapped[str | None] = mapped_column(Text)
     published: Mapped[date | None] = mapped_column(Date)
     first_seen_at: Mapped[datetime]
@@ -173,7 +173,7 @@ class DocumentUrl(Base):
     url: Mapped[str] = mapped_column(String(2000), primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html
+    kind: Mapped[str] = mapped_column(String(20), default="attachment")  # attachment | inline_html | image_pages
     title: Mapped[str | None] = mapped_column(Text)
     page_title: Mapped[str | None] = mapped_column(Text)
     published: Mapped[date | None] = mapped_column(Date)

@@ -93,6 +93,7 @@ class _Document:
     inline_html: str | None
     attachments: list[tuple[str, str]]  # (link text, path)
     link_directly: bool
+    pictures: list[str] = field(default_factory=list)  # paths of the images shown in the content, in order
 
     @property
     def folder(self) -> str:
@@ -161,9 +162,11 @@ class FixturePortal:
         return self.url(f"/{name}/{_LIST_PATHS[self._sections[name].pagination]}")
 
     def add_document(self, section: str, title: str, date: Date, attachments=(), inline_html: str | None = None,
-                     encoding: str | None = None, *, body: str | None = None, link_directly: bool = False) -> str:
+                     encoding: str | None = None, *, body: str | None = None, link_directly: bool = False,
+                     pictures=()) -> str:
         """Publish a document: a detail page with ``attachments`` [(file name, bytes)] and/or an
-        ``inline_html`` body (tables). Returns the detail page URL; with ``link_directly`` the list
+        ``inline_html`` body (tables), and/or ``pictures`` [(file name, bytes)] shown in its content, in
+        order (a budget published as scanned page images). Returns the detail page URL; with ``link_directly`` the list
         links straight to the single attachment, there is no detail page, and its URL is returned.
         Sections are created on first use (TRS paging, in this document's encoding)."""
         with self._lock:
@@ -177,6 +180,10 @@ class FixturePortal:
                 path = f"{doc.folder}/P0200{doc_id}_{n}.{ext}"
                 self._files[path] = _File(content, mimetypes.guess_type(name)[0] or "application/octet-stream")
                 doc.attachments.append((name, path))
+            for n, (name, content) in enumerate(pictures, start=1):
+                path = f"{doc.folder}/W0200{doc_id}_{n}.{name.rsplit('.', 1)[-1].lower()}"
+                self._files[path] = _File(content, mimetypes.guess_type(name)[0] or "application/octet-stream")
+                doc.pictures.append(path)
             if link_directly and len(doc.attachments) != 1:
                 raise ValueError("link_directly needs exactly one attachment")
             self._sections[section].documents.append(doc)
@@ -188,6 +195,10 @@ class FixturePortal:
     def attachment_urls(self, detail_url: str) -> list[str]:
         with self._lock:
             return [self.url(path) for _, path in self._documents[urlsplit(detail_url).path].attachments]
+
+    def picture_urls(self, detail_url: str) -> list[str]:
+        with self._lock:
+            return [self.url(path) for path in self._documents[urlsplit(detail_url).path].pictures]
 
     def replace_attachment(self, url: str, content: bytes) -> None:
         """New content at the same address (so a new ETag and a later Last-Modified)."""
@@ -326,9 +337,11 @@ class FixturePortal:
         links = "".join(f'<li><a href="./{path.rsplit("/", 1)[1]}">{html.escape(name)}</a></li>'
                         for name, path in doc.attachments)
         attachments = f'<div class="fujian">附件：<ul>{links}</ul></div>' if links else ""
+        pictures = "".join(f'<p style="text-align:center"><img src="./{path.rsplit("/", 1)[1]}" width="1240"></p>'
+                           for path in doc.pictures)
         article = (f'<div class="article"><h1>{html.escape(doc.title)}</h1>'
                    f'<div class="info">发布日期：{doc.date:%Y-%m-%d}　来源：{self.site_name}　浏览次数：12</div>'
-                   f'<div class="content">{doc.body}{doc.inline_html or ""}</div>{attachments}'
+                   f'<div class="content">{doc.body}{doc.inline_html or ""}{pictures}</div>{attachments}'
                    '<div class="tools"><a href="javascript:window.print()">打印本页</a> '
                    '<a href="javascript:window.close()">关闭窗口</a></div></div>')
         return self._html(200, f"{doc.title}_{self.site_name}", article, section=self._sections[doc.section],

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from alerts import Event
 from crawlers import Fetcher, FetchResult, make_rate_limiter
+from crawlers.image_pages import fetch_image_pages
 from fiscalwatch.settings import CRAWL_LEASE, Settings
 from store import leases
 from store.archive import archive
@@ -19,12 +20,11 @@ from store.models import FETCH_UNFINISHED, Blob, Document, DocumentUrl, Version
 from store.outbox import enqueue_event
 from workers.documents import document_info, queue_document_alerts
 
-GONE = {"not_found", "soft_404", "html_instead_of_file"}
+GONE = {"not_found", "soft_404", "html_instead_of_file", "no_images"}
 # A fetch's lease is above its task's hard time limit (fiscalwatch.settings), after which the URL is fetched
 # again (its worker died); a URL whose fetch kills its worker this often is recorded as failed.
 FETCH_LEASE = CRAWL_LEASE
 MAX_FETCH_ATTEMPTS = 3
-_HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
 _fetchers: dict[str, Fetcher] = {}
@@ -56,9 +56,14 @@ def run_fetch(settings: Settings, url: str) -> str | None:
         return None
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
-        etag, last_modified, inline = row.etag, row.last_modified, row.kind == "inline_html"
-    result = _check_body(fetcher_for(settings).fetch(url, etag=etag, last_modified=last_modified,
-                                                     accept_html=inline), inline)
+        etag, last_modified, kind = row.etag, row.last_modified, row.kind
+    fetcher = fetcher_for(settings)
+    if kind == "image_pages":
+        result = fetch_image_pages(fetcher, url, etag=etag, last_modified=last_modified)
+    elif kind == "inline_html":
+        result = fetcher.fetch(url, etag=etag, last_modified=last_modified, accept_html=True)
+    else:
+        result = fetcher.fetch_file(url, etag=etag, last_modified=last_modified)
     with session_scope(settings.database_url) as session:
         row = session.get(DocumentUrl, url)
         if row.fetch_status != "fetching" or row.fetch_attempts != attempt:
@@ -101,14 +106,6 @@ def _give_up(settings: Settings, url: str, error: str) -> None:
         row = session.get(DocumentUrl, url)
         if row is not None and row.fetch_status in FETCH_UNFINISHED:
             row.fetch_status, row.fetch_error, row.lease_until = "failed", error, None
-
-
-def _check_body(result: FetchResult, inline: bool) -> FetchResult:
-    """A file link answered with an HTML page is an error page in disguise (the file is gone)."""
-    if result.ok and not result.not_modified and not inline and result.content[:200].lstrip().lower().startswith(
-            _HTML_START):
-        return result.fail("html_instead_of_file", "链接返回的是网页而不是文件（文件可能已删除）")
-    return result
 
 
 def _failed(session, settings: Settings, row: DocumentUrl, result: FetchResult, now: datetime) -> None:
