@@ -8,12 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from fiscalwatch.settings import Settings
-from parsers import Parsed, UnreadableFile, no_documents, parse_documents, primary
+from parsers import OcrBudget, Parsed, UnreadableFile, no_documents, parse_documents, primary
 from parsers.disclosure import not_a_disclosure
 from parsers.limits import Limits, run_limited
 from parsers.model import Document
 from validators import validate
 from validators.core import Finding
+
+
+WHOLE = 100_000  # OCR pages of a whole read: every page, within the parse's time limit
 
 
 @dataclass
@@ -88,11 +91,13 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30),
     return replace(top, members=results)
 
 
-def parse_limits(settings: Settings, parallel: int = 1) -> Limits:
-    """The configured limits of one parse (parse_memory_mb, parse_time_limit, ocr_threads) among ``parallel``
-    parses at once: without ocr_threads, each parse's OCR gets its share of the cores."""
+def parse_limits(settings: Settings, parallel: int = 1, *, whole: bool = False) -> Limits:
+    """The configured limits of one parse (parse_memory_mb, parse_time_limit, ocr_threads, ocr_max_pages)
+    among ``parallel`` parses at once: without ocr_threads, each parse's OCR gets its share of the cores.
+    ``whole``: every scanned page is OCR'd (the later read of a file its first read left unfinished)."""
     return Limits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_time_limit,
-                  ocr_threads=settings.ocr_threads or max(1, (os.cpu_count() or 1) // parallel))
+                  ocr_threads=settings.ocr_threads or max(1, (os.cpu_count() or 1) // parallel),
+                  ocr_pages=WHOLE if whole else settings.ocr_max_pages)
 
 
 def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
@@ -100,7 +105,7 @@ def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
     a reader ends as an UnreadableFile with a clear code, never as a traceback. Without ``limits``: the
     settings' defaults, unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
     limits = limits or parse_limits(Settings())
-    return run_limited(lambda: parse_documents(path, ocr_threads=limits.ocr_threads), memory_mb=limits.memory_mb, seconds=limits.seconds)
+    return run_limited(lambda: parse_documents(path, ocr=OcrBudget.within(limits)), memory_mb=limits.memory_mb, seconds=limits.seconds)
 
 
 def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30),

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # CPU threads of one parse's OCR engine; default: the cores shared among the parses that run at once
     # (worker_concurrency in a worker, one in `check`). More threads than that only make the parses spin.
     ocr_threads: int | None = Field(default=None, gt=0)
+    # Scanned pages a file's first read OCRs; the rest are read once the parse queue is idle, and the file's
+    # alerts wait for that whole read (workers.processing).
+    ocr_max_pages: int = Field(default=80, gt=0)
     worker_max_memory_mb: int = 1500  # a worker child above this is replaced after its task
     once_timeout: float = 3600.0  # `watch --once` gives up after this many seconds
     compliance_refresh_seconds: float = 900.0  # how often publication standings are recomputed

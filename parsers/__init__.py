@@ -15,11 +15,11 @@ from parsers import archive, sniff
 from parsers.errors import UnreadableFile
 from parsers.layout import Layout
 from parsers.model import Document
-from parsers.ocr import OCR_MAX_PAGES, OcrBudget, read_image, read_images
+from parsers.ocr import OcrBudget, read_image, read_images
 from parsers.pdf import read_pdf
 from parsers.structure import parse_layout
 
-__all__ = ["Parsed", "UnreadableFile", "no_documents", "parse_documents", "parse_file", "primary"]
+__all__ = ["OcrBudget", "Parsed", "UnreadableFile", "no_documents", "parse_documents", "parse_file", "primary"]
 
 # Formats LibreOffice turns into one we read natively: (extension it expects, target).
 _CONVERTED = {
@@ -38,24 +38,25 @@ class Parsed:
     error: UnreadableFile | None = None
 
 
-def parse_file(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES, ocr_threads: int = 1) -> Document:
+def parse_file(path: Path, *, ocr: OcrBudget | None = None) -> Document:
     """The document in the file; for an archive, its primary member."""
-    best = primary(parse_documents(path, ocr_max_pages=ocr_max_pages, ocr_threads=ocr_threads))
+    best = primary(parse_documents(path, ocr=ocr))
     if best is None:
         raise no_documents()
     return best.document
 
 
-def parse_documents(path: Path, *, ocr_max_pages: int = OCR_MAX_PAGES, ocr_threads: int = 1) -> list[Parsed]:
+def parse_documents(path: Path, *, ocr: OcrBudget | None = None) -> list[Parsed]:
     """One result for a plain file, one per member for an archive (members failing on their own).
-    ``ocr_threads``: the CPU threads OCR may run on (this parse's share of the cores).
+    ``ocr``: the pages, seconds and CPU threads OCR may take, shared by an archive's members (default:
+    OcrBudget()).
 
     Raises UnreadableFile when the file itself, or the archive as a whole, cannot be read.
     """
     if not path.exists():
         raise UnreadableFile("not_found", "文件不存在")
     kind = sniff.sniff(path)
-    budget = OcrBudget(pages=ocr_max_pages, threads=ocr_threads)  # shared by all members of an archive
+    budget = ocr or OcrBudget()
     if kind not in (sniff.ZIP, sniff.RAR):
         return [Parsed(None, _parse(path, kind, budget))]
     results = []

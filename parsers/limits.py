@@ -33,12 +33,13 @@ copyreg.pickle(UnreadableFile, lambda error: (UnreadableFile, (error.code, error
 
 @dataclass(frozen=True)
 class Limits:
-    """What one parse may take: memory (MB, beyond what the process had when it forked), wall-clock seconds
-    and the CPU threads its OCR engine runs on."""
+    """What one parse may take: memory (MB, beyond what the process had when it forked), wall-clock seconds,
+    the scanned pages it OCRs and the CPU threads its OCR engine runs on."""
 
     memory_mb: int
     seconds: float
     ocr_threads: int = 1
+    ocr_pages: int = 80
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 Recognised text boxes are treated like glyphs of a text layer and ruling lines are
 found in the image, so the PDF reader's table and line assembly applies unchanged.
-Work is bounded per file by an OcrBudget (pages and seconds, shared by an archive's
-members); pages past the budget, or recognised too poorly to trust, are marked
-unreadable and never guessed at.
+Work is bounded per file by an OcrBudget (pages, seconds and CPU threads, shared by an
+archive's members); pages past the budget, or recognised too poorly to trust, are marked
+unreadable and never guessed at (the pipeline reads a file left at the budget whole later,
+see workers.processing).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from parsers.errors import UnreadableFile
 from parsers.layout import Layout, Page
+from parsers.limits import Limits
 from parsers.pdf import Glyph, place_blocks
 from parsers.pdf_rulings import MIN_EDGE, Edge
 
 OCR_MAX_PAGES = 80  # per file
 OCR_SECONDS = 600.0  # per file
+OCR_TIME_SHARE = 0.8  # of a limited parse's seconds: OCR stops there and the pages read are kept
 OCR_DPI = 150  # RapidOCR shrinks anything over 2000 px anyway; 150 dpi A4 stays under it
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
@@ -43,6 +46,11 @@ class OcrBudget:
     started: float = field(default_factory=time.monotonic)
     used: int = 0
     threads: int = 1  # CPU threads of the OCR engine
+
+    @classmethod
+    def within(cls, limits: Limits) -> OcrBudget:
+        """The OCR budget of a parse under ``limits``: it stops in time to keep the pages it read."""
+        return cls(pages=limits.ocr_pages, seconds=OCR_TIME_SHARE * limits.seconds, threads=limits.ocr_threads)
 
     def take(self) -> bool:
         if self.used >= self.pages or time.monotonic() - self.started > self.seconds:
@@ -106,7 +114,9 @@ def _ocr(grey: np.ndarray, threads: int) -> list:
     import cv2  # OpenCV costs half a second to import: only pages that are OCR'd pay for it
     engine = engine_for(threads)
     with _engine_lock:
-        result, _ = engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
+        # Without the text-angle classifier: scans are upright, and it turned upright lines over, reading
+        # '3.社会保障和就业支出（类）…' as '来集（）集（）'.
+        result, _ = engine(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), use_cls=False)
     return result or []
 
 

@@ -117,6 +117,9 @@ class Blob(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
     report: Mapped[dict | None] = mapped_column(JSON)  # tables, skipped checks, OCR pages
+    # Scanned pages the first read left at its OCR budget (ocr_max_pages): the file is read whole once the
+    # parse queue is idle, and its alerts wait for that read.
+    ocr_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     findings: Mapped[list[FindingRow]] = relationship(back_populates="blob", cascade="all, delete-orphan",
                                                       order_by="FindingRow.id")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from parsers import parse_file
+from parsers import OcrBudget, parse_file
 from validators import validate
 
 FISCALWATCH = Path(sys.executable).with_name("fiscalwatch")
@@ -91,7 +91,7 @@ def test_scanned_pdf_without_ocr_is_not_all_tables_missing():
     from render_seeds import render
 
     scan = render("003", "scan-pdf")
-    doc = parse_file(scan, ocr_max_pages=0)
+    doc = parse_file(scan, ocr=OcrBudget(pages=0))
     assert doc.tables == [] and len(doc.unreadable_pages) == doc.page_count == 31
     validation = validate(doc)
     assert not [f for f in validation.findings if f.category == "missing_table"]

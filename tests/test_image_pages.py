@@ -120,16 +120,18 @@ def test_page_images_read_as_one_document_like_the_scanned_pages(tmp_path, jpegs
 
 
 def test_image_only_disclosure_through_the_pipeline(tmp_path, jpegs):
+    """With ocr_max_pages=1 the first read sees only the title page; the one alert comes after the whole read."""
     with FixturePortal() as portal, WebhookReceiver() as hooks, backend("embedded", tmp_path) as store:
         portal.add_document("czyjs", "临汾市医疗保险服务中心2023年度单位决算公开", date(2024, 9, 30),
                             body=ICON, pictures=[(f"{n}.jpg", j) for n, j in enumerate(jpegs, 1)])
         config = write_config(tmp_path, store, [{"id": "czyjs", "name": "财政局门户",
                                                  "url": portal.section_url("czyjs")}],
-                              [{"url": hooks.url_for("/ngo")}])
+                              [{"url": hooks.url_for("/ngo")}], ocr_max_pages=1, tick_seconds=1)
         run_once(config)
         db = store["database_url"]
         [blob] = rows(db, Blob)
         assert blob.status == "ok" and blob.format == "image" and blob.pages == len(jpegs), (blob.error_code, blob.error)
+        assert blob.ocr_unread == 0 and blob.report["document"]["unreadable_pages"] == []
         assert [d.kind for d in rows(db, Document)] == ["image_pages"]
-        [alert] = hooks.wait_for(1, path="/ngo")
+        [alert] = hooks.messages("/ngo")
         assert "临汾市医疗保险服务中心" in alert.title and "29.98%" in alert.message

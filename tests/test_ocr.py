@@ -11,8 +11,10 @@ import pypdfium2 as pdfium
 import pytest
 
 import format_samples as samples
+from render_seeds import render
 from fiscalwatch.checker import check_file
-from parsers import convert, parse_file
+from parsers import OcrBudget, convert, parse_file
+from parsers.narrative import parse_claims
 from parsers.ocr import engine_for, recognise, rulings
 from parsers.pdf_rulings import find_cells, group_tables, merge_edges
 from validators import validate
@@ -64,7 +66,7 @@ def test_mixed_pdf_ocrs_only_image_pages(text_pdf, scanned, tmp_path):
 
 
 def test_pages_past_the_budget_are_unreadable_not_missing(scanned):
-    doc = parse_file(scanned, ocr_max_pages=1)
+    doc = parse_file(scanned, ocr=OcrBudget(pages=1))
     assert doc.unreadable_pages == {2: "ocr_limit"}
     findings = validate(doc).findings
     assert not [f for f in findings if f.category == "missing_table"]
@@ -120,3 +122,18 @@ def test_scan_fixture_has_no_text_layer(scanned):
     # Otherwise the OCR tests above would prove nothing.
     document = pdfium.PdfDocument(str(scanned))
     assert all(document[i].get_textpage().count_chars() == 0 for i in range(len(document)))
+
+
+def test_upright_lines_are_read_as_printed(tmp_path):
+    """The engine's text-angle classifier turned upright lines over ('来集（）集（）' for '3.社会保障和就业支出（类）…',
+    '）））' for the next): scans are read without it, and the narrative's claims come out as printed."""
+    parts = {}
+    for fmt in ("pdf", "scan-pdf"):
+        part = pdfium.PdfDocument.new()
+        part.import_pages(pdfium.PdfDocument(str(render("004", fmt))), [18])  # 一般公共预算财政拨款支出决算具体情况
+        part.save(str(tmp_path / f"{fmt}.pdf"))
+        parts[fmt] = parse_claims(parse_file(tmp_path / f"{fmt}.pdf").sentences)
+    figures = {fmt: [(c.budget, c.actual, c.percent) for c in claims if c.kind == "completion"]
+               for fmt, claims in parts.items()}
+    assert figures["scan-pdf"] == figures["pdf"] and len(figures["pdf"]) >= 8
+    assert any("机关事业单位基本养老保险缴费支出（项）" in c.subject for c in parts["scan-pdf"])

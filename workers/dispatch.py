@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 from kombu.exceptions import OperationalError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from fiscalwatch.settings import Settings, broker_url_for
 from store import leases
@@ -111,6 +111,20 @@ def recover(settings: Settings, stale: timedelta = STALE) -> dict[str, int]:
         send(task, key, database_url=settings.database_url)
     return {"crawls": len(runs), "fetches": len(urls), "parses": len(blobs),
             "alerts": dispatch_due_alerts(settings, stale)}
+
+
+def read_unfinished_scans(settings: Settings) -> int:
+    """Low priority: once no file waits to be parsed, the oldest one whose first read left scanned pages at
+    the OCR budget goes back on the parse queue, to be read whole (workers.processing); 1 if one was sent."""
+    with session_scope(settings.database_url) as session:
+        if session.scalar(select(func.count()).select_from(Blob).where(Blob.status.in_(PARSE_UNFINISHED))):
+            return 0
+        blob = session.scalar(select(Blob).where(Blob.ocr_unread > 0).order_by(Blob.processed_at).limit(1))
+        if blob is None:
+            return 0
+        blob.status, blob.attempts, blob.queued_at = "pending", 0, datetime.now(timezone.utc)
+        sha256 = blob.sha256
+    return int(send("process_blob", sha256, database_url=settings.database_url))
 
 
 def _broker_forgot(settings: Settings) -> bool:

@@ -37,9 +37,11 @@ def run_process(settings: Settings, sha256: str) -> None:
                        f"处理该文件时工作进程已异常退出{attempt - 1}次（可能内存或时间超限），不再重试")
         return
     with session_scope(settings.database_url) as session:
-        path = settings.storage_dir / session.get(Blob, sha256).path
+        blob = session.get(Blob, sha256)
+        path, whole = settings.storage_dir / blob.path, blob.ocr_unread > 0
     threshold = Decimal(str(settings.low_completion_threshold))
-    others, completeness, limits = companions(settings, sha256), {}, parse_limits(settings, concurrency_for(settings))
+    limits = parse_limits(settings, concurrency_for(settings), whole=whole)
+    others, completeness = companions(settings, sha256), {}
     try:
         if others:
             result, completeness = check_with_companions(path, sha256, others, threshold, limits)
@@ -50,12 +52,15 @@ def run_process(settings: Settings, sha256: str) -> None:
     except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop
         log.exception("checking %s crashed", sha256)
         result = CheckResult(file=sha256, error_code="internal_error", error=f"解析程序内部错误（{type(exc).__name__}）")
-    store_result(settings, sha256, result, completeness)
+    store_result(settings, sha256, result, completeness, whole=whole)
 
 
-def store_result(settings: Settings, sha256: str, result: CheckResult, completeness: dict | None = None) -> None:
+def store_result(settings: Settings, sha256: str, result: CheckResult, completeness: dict | None = None,
+                 whole: bool = True) -> None:
     """Findings, status and the alerts they cause, in one transaction. `completeness`: the findings of a
-    publication of several files, by the file that holds them (see workers.publications)."""
+    publication of several files, by the file that holds them (see workers.publications). A first read
+    (``whole`` False) that left scanned pages at the OCR budget keeps its findings for the dashboard, and
+    its alerts wait for the whole read (workers.dispatch.read_unfinished_scans)."""
     with session_scope(settings.database_url) as session:
         blob = session.get(Blob, sha256)
         blob.findings.clear()
@@ -77,8 +82,15 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
         if completeness:
             place_completeness(session, completeness)
             session.flush()
+        blob.ocr_unread = 0 if whole else sum(reason == "ocr_limit" for reason in _unreadable(result).values())
+        if blob.ocr_unread:
+            return
         for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
             queue_document_alerts(session, settings, document)
+
+
+def _unreadable(result: CheckResult) -> dict[int, str]:
+    return result.document.unreadable_pages if result.document else {}
 
 
 def record_failure(settings: Settings, sha256: str, code: str, message: str) -> None:

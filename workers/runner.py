@@ -27,7 +27,7 @@ from store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, 
                           Source)
 from workers.app import CONFIG_ENV, QUEUES, app
 from workers.delivery import queue_digests
-from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
+from workers.dispatch import dispatch_due_alerts, read_unfinished_scans, recover, send, start_crawls
 from workers.sources import sync_sources
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,8 @@ def outstanding(settings: Settings, cycle: str) -> int:
             select(func.count()).select_from(CrawlRun).where(CrawlRun.cycle == cycle,
                                                              CrawlRun.status.in_(CRAWL_UNFINISHED)),
             select(func.count()).select_from(DocumentUrl).where(DocumentUrl.fetch_status.in_(FETCH_UNFINISHED)),
-            select(func.count()).select_from(Blob).where(Blob.status.in_(PARSE_UNFINISHED)),
+            # A scan read in part is read whole once the parse queue is idle; its alerts wait for that.
+            select(func.count()).select_from(Blob).where(Blob.status.in_(PARSE_UNFINISHED) | (Blob.ocr_unread > 0)),
             # Deliveries that already failed wait for their backoff; a later run or `watch` retries them.
             select(func.count()).select_from(Alert).where(
                 (Alert.status == "sending") | ((Alert.status == "pending") & (Alert.attempts == 0))),
@@ -195,6 +196,7 @@ def _settle(settings: Settings, cycle: str, worker: subprocess.Popen, deadline: 
         if worker.poll() is not None:
             raise RuntimeError(f"worker exited unexpectedly with status {worker.returncode}")
         if outstanding(settings, cycle):
+            read_unfinished_scans(settings)  # no beat here: the whole reads of long scans are sent from this loop
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.monotonic()

@@ -19,7 +19,7 @@ from store.models import CRAWL_UNFINISHED, Blob, CrawlRun, Document, DocumentUrl
 from workers.app import app, current_settings
 from workers.crawl import record_crawl_error, run_crawl
 from workers.delivery import queue_digests, run_delivery
-from workers.dispatch import dispatch_due_alerts, recover, send, start_crawls
+from workers.dispatch import dispatch_due_alerts, read_unfinished_scans, recover, send, start_crawls
 from workers.fetching import record_fetch_error, run_fetch
 from workers.processing import record_failure, run_process
 from workers.sources import claim_due_sources, sync_sources
@@ -104,7 +104,7 @@ def tick() -> None:
         due = claim_due_sources(session, settings)
     if due:
         start_crawls(settings, due)
-    recovered = recover(settings)
+    recovered = recover(settings) | {"whole_scans": read_unfinished_scans(settings)}
     if any(recovered.values()):
         log.debug("tick: %d due sources, re-sent %s", len(due), recovered)
     if queue_digests(settings):
