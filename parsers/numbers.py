@@ -18,6 +18,14 @@ UNIT_TO_WAN = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal
 
 
 _SPACE = re.compile(r"\s+")
+# Full-width separators inside a figure of running text ("5，510.32万元", "13．60"): OCR reads them so, and
+# some publishers type them. A comma counts only before a thousands group, so "5，6月" stays two numbers.
+_WIDE_GROUP = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")
+_WIDE_POINT = re.compile(r"(?<=\d)．(?=\d)")
+
+
+def ascii_figures(text: str) -> str:
+    return _WIDE_POINT.sub(".", _WIDE_GROUP.sub(",", text))
 
 
 def clean(text: str | None) -> str:

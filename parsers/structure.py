@@ -11,7 +11,7 @@ from parsers.evaluation import parse_evaluations
 from parsers.identify import identify
 from parsers.layout import Grid, Layout, Page, TextLine
 from parsers.model import Document, Sentence, Table, TocEntry
-from parsers.numbers import is_amount_text
+from parsers.numbers import ascii_figures, is_amount_text
 from parsers.tables import CODE as CODE_ROW
 from parsers.tables import Part, build_table, is_data_row, squash
 
@@ -309,7 +309,7 @@ def split_sentences(lines: list[tuple[str, int]]) -> list[Sentence]:
     buffer = ""
     page = 0
     for text, line_page in lines:
-        compact = squash(text)
+        compact = ascii_figures(squash(text))
         if _is_heading(text) or _PART.match(compact):
             if buffer:
                 sentences.append(Sentence(buffer, page, section))

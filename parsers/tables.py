@@ -45,13 +45,14 @@ def normalise_name(text: str | None) -> str:
     return name.replace("(", "（").replace(")", "）")
 
 
+_COLUMN_NUMBERS_LABEL = re.compile("(?:栏次)+")
 _NUMBERING_MARKS = {"栏次", "行次", "*", "**", "***", "甲", "乙", "丙", "丁", "—", "-"}
 
 
 def is_column_number_row(cells: list[str]) -> bool:
     """栏次 / 行次 rows: '栏次', or the columns numbered 1 2 3 … (possibly after ** or 甲 乙 marks)."""
     texts = [squash(c) for c in cells if squash(c)]
-    if "栏次" in texts:
+    if any(_COLUMN_NUMBERS_LABEL.fullmatch(t) for t in texts):  # '栏次栏次': both sides' labels in one OCR box
         return True
     numbers = [t for t in texts if t not in _NUMBERING_MARKS]
     marked = len(numbers) < len(texts)

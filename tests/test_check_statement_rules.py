@@ -28,6 +28,11 @@ MUTATED = {
     # 一般公共预算财政拨款支出 5,303.72 万元 in 总体情况, written 5,330.72 in 结构情况.
     "repeated": ("000", {"2023年度一般公共预算财政拨款支出5,303.72万元，主要用于以下方面":
                          "2023年度一般公共预算财政拨款支出5,330.72万元，主要用于以下方面"}),
+    # Thousands typed (or OCR'd) with full-width commas: "5，510.32万元" is one figure, not 5 and 510.32.
+    "wide_commas": ("000", {"2023年度收入合计5,510.32万元，其中：财政拨款收入5,510.12万元":
+                            "2023年度收入合计5，510.32万元，其中：财政拨款收入5，510.12万元"}),
+    # One item's level mark lost ("（项）" → "（）", as OCR loses it): the items can no longer be summed.
+    "lost_mark": ("000", {"社会保险业务管理事务（项）。年初预算为35.00万元": "社会保险业务管理事务（）。年初预算为35.00万元"}),
 }
 
 
@@ -116,3 +121,15 @@ def test_quotes_tell_year_measure_and_parts_apart():
     ]
     last_year = item_quotes([Sentence("2022年度一般公共预算财政拨款支出6,630.26万元。", 25, "")], "final", 2023)
     assert [(q.year, str(q.value)) for q in last_year] == [(2022, "6630.26")]
+
+
+def test_full_width_thousands_commas_are_read_as_one_figure(results):
+    # The unmutated seed's errors (its stated 88.36% and its budget items), and no share of "510.32".
+    assert str(only(results["wide_commas"], "N-PERCENT").evidence["stated"]) == "88.36"
+    assert errors(results["wide_commas"]) == {"N-BUDGET-ITEMS", "N-PERCENT"}
+
+
+def test_an_unreadable_level_mark_stops_the_sum_of_items(results):
+    result = results["lost_mark"]
+    assert "N-BUDGET-ITEMS" not in errors(result)
+    assert any("层级无法识别" in s["reason"] for s in result.skipped if s["rule"] == "N-BUDGET-ITEMS"), result.skipped

@@ -440,11 +440,19 @@ def zero_budget_rates(ctx: Context):
                 **_describe(claim))
 
 
+_ITEM_MARK = re.compile(r"[（(]\s*项\s*[)）]")
+_EMPTY_MARK = re.compile(r"[（(]\s*[)）]")
+
+
 @rule("N-BUDGET-ITEMS", "reconciliation", "error", "年初预算总数等于所列各项年初预算之和")
 def year_start_budget_items(ctx: Context):
     items = [c for c in ctx.claims if c.kind == "completion" and section_kind(c.sentence.section) == "gpb_expense"]
-    totals = [c for c in items if not re.search(r"（项）|\(项\)", c.subject)]
-    parts = [c for c in items if re.search(r"（项）|\(项\)", c.subject)]
+    # An item whose level mark is unreadable (OCR's "（）（）预算为13.60万元") could be a 项 or the total: no sum.
+    if unreadable := next((c for c in items if _EMPTY_MARK.search(c.subject)), None):
+        ctx.skip(f"情况说明中“{unreadable.quote[:30]}”的科目层级无法识别，未核对各项年初预算之和")
+        return
+    totals = [c for c in items if not _ITEM_MARK.search(c.subject)]
+    parts = [c for c in items if _ITEM_MARK.search(c.subject)]
     if not totals or len(parts) < 2:
         return
     total = totals[0]
