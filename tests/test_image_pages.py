@@ -68,12 +68,18 @@ def test_an_image_only_detail_page_is_one_document(tmp_path, jpegs):
     with FixturePortal() as portal:
         detail = portal.add_document("czyjs", "临汾市医疗保险服务中心2023年度单位决算公开", date(2024, 9, 30),
                                      body=ICON, pictures=[(f"{n}.jpg", j) for n, j in enumerate(jpegs, 1)])
+        linked = portal.add_document("czyjs", "某中心2023年度单位决算公开", date(2024, 9, 29),
+                                     attachments=[(f"第{n}页.jpg", j) for n, j in enumerate(jpegs[:2], 1)])
         portal.add_document("czyjs", "某局2024年部门预算", date(2024, 3, 1), body=ICON,
                             attachments=[("部门预算.pdf", render("002", "pdf").read_bytes())])
         fetcher = _fetcher()
         found = discover(Source(id="s", name="门户", url=portal.section_url("czyjs")), fetcher, MemoryPageCache())
         kinds = {d.url: d.kind for d in found.documents}
-        assert kinds[detail] == "image_pages" and list(kinds.values()).count("image_pages") == 1, kinds
+        # The pictures of one page and the image files another links to are one document each; the PDF is its own.
+        assert sorted(kinds.values()) == ["attachment", "image_pages", "image_pages"], kinds
+        assert kinds[detail] == kinds[linked] == "image_pages"
+        with zipfile.ZipFile(io.BytesIO(fetch_image_pages(fetcher, linked).content)) as archive:
+            assert [archive.read(name) for name in archive.namelist()] == jpegs[:2]
 
         first = fetch_image_pages(fetcher, detail)
         assert first.ok, first.error

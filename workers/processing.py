@@ -52,17 +52,23 @@ def run_process(settings: Settings, sha256: str) -> None:
     except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop
         log.exception("checking %s crashed", sha256)
         result = CheckResult(file=sha256, error_code="internal_error", error=f"解析程序内部错误（{type(exc).__name__}）")
-    store_result(settings, sha256, result, completeness, whole=whole)
+    store_result(settings, sha256, result, completeness)
 
 
-def store_result(settings: Settings, sha256: str, result: CheckResult, completeness: dict | None = None,
-                 whole: bool = True) -> None:
+def store_result(settings: Settings, sha256: str, result: CheckResult, completeness: dict | None = None) -> None:
     """Findings, status and the alerts they cause, in one transaction. `completeness`: the findings of a
-    publication of several files, by the file that holds them (see workers.publications). A first read
-    (``whole`` False) that left scanned pages at the OCR budget keeps its findings for the dashboard, and
-    its alerts wait for the whole read (workers.dispatch.read_unfinished_scans)."""
+    publication of several files, by the file that holds them (see workers.publications). A first read that
+    left scanned pages at the OCR budget keeps its findings for the dashboard, and its alerts wait for the
+    whole read (workers.dispatch.read_unfinished_scans); a whole read that fails leaves the first read's."""
     with session_scope(settings.database_url) as session:
         blob = session.get(Blob, sha256)
+        whole = blob.ocr_unread > 0
+        if whole and not result.ok:
+            log.warning("whole read of %s failed (%s), its first read stands", sha256, result.error_code)
+            blob.status, blob.lease_until, blob.ocr_unread = "ok", None, 0
+            blob.report = {**blob.report, "whole_read_error": {"code": result.error_code, "message": result.error}}
+            _queue_alerts(session, settings, sha256)
+            return
         blob.findings.clear()
         session.flush()
         report = result.to_dict()
@@ -83,10 +89,13 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
             place_completeness(session, completeness)
             session.flush()
         blob.ocr_unread = 0 if whole else sum(reason == "ocr_limit" for reason in _unreadable(result).values())
-        if blob.ocr_unread:
-            return
-        for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
-            queue_document_alerts(session, settings, document)
+        if not blob.ocr_unread:
+            _queue_alerts(session, settings, sha256)
+
+
+def _queue_alerts(session, settings: Settings, sha256: str) -> None:
+    for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
+        queue_document_alerts(session, settings, document)
 
 
 def _unreadable(result: CheckResult) -> dict[int, str]:
