@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import re
 import sys
 import time
 from collections import defaultdict
@@ -97,13 +98,13 @@ def _images(path: Path) -> list[np.ndarray]:
 
 def _cells(doc: Document) -> dict[tuple, str]:
     """Every figure printed in a table cell, by (table kind, its occurrence, row code or name, its occurrence,
-    column key)."""
+    column key); names without punctuation, which OCR reads in other widths ('合计：', '（特定专项')."""
     cells, tables, rows = {}, defaultdict(int), defaultdict(int)
     for table in doc.tables:
         t = (table.kind, tables[table.kind])
         tables[table.kind] += 1
         for row in table.rows:
-            r = (*t, row.code or row.name)
+            r = (*t, row.code or re.sub(r"\W", "", row.name))
             rows[r] += 1
             for key, figure in row.values.items():
                 if figure.text:

@@ -137,15 +137,15 @@ def _load(threads: int):
     from rapidocr_onnxruntime.utils.infer_engine import OrtInferSession
 
     # det_box_thresh: the default 0.5 misses a lone "1" (栏次 rows)
-    engine = RapidOCR(det_box_thresh=0.3, intra_op_num_threads=threads, inter_op_num_threads=1)
+    engine = RapidOCR(det_box_thresh=0.3)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.enable_cpu_mem_arena = False  # as RapidOCR sets it: memory goes back after each page
     options.log_severity_level = 4
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # RapidOCR does not pass session config entries on: its three models are reopened with these options.
-    for stage in (engine.text_det, engine.text_cls, engine.text_rec):
+    # RapidOCR does not pass session config entries on: the models we run are reopened with these options.
+    for stage in (engine.text_det, engine.text_rec):
         for holder in vars(stage).values():
             if isinstance(holder, OrtInferSession):
                 holder.session = onnxruntime.InferenceSession(holder.session._model_path, sess_options=options,

@@ -87,7 +87,7 @@ def test_the_engine_runs_on_its_threads_and_does_not_spin(threads):
     """onnxruntime's default (a busy-waiting thread per core) made two parallel parses cost 8 CPU-s a page
     instead of 5.5 (benchmarks/ocr_speed.py)."""
     engine = engine_for(threads)
-    sessions = [engine.text_det.infer.session, engine.text_cls.infer.session, engine.text_rec.session.session]
+    sessions = [engine.text_det.infer.session, engine.text_rec.session.session]
     for session in sessions:
         options = session.get_session_options()
         assert (options.intra_op_num_threads, options.inter_op_num_threads) == (threads, 1)
