@@ -22,10 +22,12 @@ _SPACE = re.compile(r"\s+")
 # some publishers type them. A comma counts only before a thousands group, so "5，6月" stays two numbers.
 _WIDE_GROUP = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")
 _WIDE_POINT = re.compile(r"(?<=\d)．(?=\d)")
+# OCR reads a lone 0 between Chinese characters as 〇 ("预算为〇万元"); 〇 in "二〇二三年" is no figure.
+_CJK_ZERO = re.compile(r"〇(?=\s*(?:万元|亿元|元|%|[\d.]))|(?<=[\d.])〇")
 
 
 def ascii_figures(text: str) -> str:
-    return _WIDE_POINT.sub(".", _WIDE_GROUP.sub(",", text))
+    return _CJK_ZERO.sub("0", _WIDE_POINT.sub(".", _WIDE_GROUP.sub(",", text)))
 
 
 def clean(text: str | None) -> str:

@@ -28,7 +28,9 @@ from parsers.pdf_rulings import MIN_EDGE, Edge
 OCR_MAX_PAGES = 80  # per file
 OCR_SECONDS = 600.0  # per file
 OCR_TIME_SHARE = 0.8  # of a limited parse's seconds: OCR stops there and the pages read are kept
-OCR_DPI = 150  # RapidOCR shrinks anything over 2000 px anyway; 150 dpi A4 stays under it
+# Lone small glyphs (a "0" in a column of zeros, read as "D" or not at all) are found at 200 dpi that 150 dpi
+# missed; RapidOCR shrinks a page's long side to 2000 px, so an A4 page is read at about 170 dpi.
+OCR_DPI = 200
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
 MIN_RULING = 14.0  # points: longer than a lone glyph (an unrecognised "1"), as high as a header row

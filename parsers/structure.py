@@ -309,10 +309,10 @@ def split_sentences(lines: list[tuple[str, int]]) -> list[Sentence]:
     buffer = ""
     page = 0
     for text, line_page in lines:
-        compact = ascii_figures(squash(text))
+        compact = squash(text)
         if _is_heading(text) or _PART.match(compact):
             if buffer:
-                sentences.append(Sentence(buffer, page, section))
+                sentences.append(Sentence(ascii_figures(buffer), page, section))
                 buffer = ""
             if not re.match(r"^[（(]", compact) or not section:
                 section = _HEADING.sub("", compact) if not _PART.match(compact) else section
@@ -322,8 +322,8 @@ def split_sentences(lines: list[tuple[str, int]]) -> list[Sentence]:
         buffer += compact
         while "。" in buffer:
             head, buffer = buffer.split("。", 1)
-            sentences.append(Sentence(head + "。", page, section))
+            sentences.append(Sentence(ascii_figures(head) + "。", page, section))
             page = line_page
     if buffer:
-        sentences.append(Sentence(buffer, page, section))
+        sentences.append(Sentence(ascii_figures(buffer), page, section))
     return sentences
