@@ -58,11 +58,12 @@ def test_requests_past_the_limit_wait_their_turn_in_order_and_probes_do_not_wait
         await _until(lambda: len(inside) == 2)
         assert await asyncio.wait_for(_get(app, "/healthz"), 30) == 200  # answered while both turns are taken
         await asyncio.sleep(0.2)
-        assert inside == ["/page/0", "/page/1"]  # the other three wait
+        # The first two enter together (their threads may start in either order); the other three wait.
+        assert sorted(inside) == ["/page/0", "/page/1"]
         for entered in range(3, 6):  # one turn freed at a time: the next to arrive takes it
             release.release()
             await _until(lambda: len(inside) == entered)
-        assert inside == [f"/page/{n}" for n in range(5)]
+        assert inside[2:] == ["/page/2", "/page/3", "/page/4"]
         release.release(2)
         assert await asyncio.gather(*pages) == [200] * 5
 
