@@ -52,7 +52,7 @@ def ocr_pages(seed: str, pages: int) -> None:
     render = recognise = 0.0
     for index in range(count):
         started = time.perf_counter()
-        grey = np.array(document[index].render(scale=ocr.OCR_DPI / 72, grayscale=True).to_pil().convert("L"))
+        grey = ocr.page_image(document[index])
         rendered = time.perf_counter()
         ocr.recognise(grey, index + 1, ocr.OCR_DPI)
         render += rendered - started

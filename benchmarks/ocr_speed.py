@@ -91,8 +91,7 @@ def _first_pages(scan: Path, pages: int, target: Path) -> Path:
 
 def _images(path: Path, count: int | None = None) -> list[np.ndarray]:
     document = pdfium.PdfDocument(str(path))
-    return [np.array(document[i].render(scale=ocr.OCR_DPI / 72, grayscale=True).to_pil().convert("L"))
-            for i in range(min(count or len(document), len(document)))]
+    return [ocr.page_image(document[i]) for i in range(min(count or len(document), len(document)))]
 
 
 def _cells(doc: Document) -> dict[tuple, str]:

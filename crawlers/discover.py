@@ -400,7 +400,7 @@ def image_pages(html: str, url: str) -> list[str]:
     base = _base_url(soup, url)
     _strip_chrome(soup)
     linked = [u for a in soup.find_all("a") if (u := _href(a, base)) and _file_ext(u, "") in IMAGE_EXTS]
-    shown = [u for img in _pictures(soup.body) if (u := _resolve(img.get("data-src") or img.get("src"), base))]
+    shown = [u for img in _pictures(soup.body) if (u := _resolve(_picture_src(img), base))]
     return list(dict.fromkeys(linked or shown))[:MAX_IMAGE_PAGES]
 
 
@@ -408,11 +408,16 @@ def _pictures(body: Tag | None) -> list[Tag]:
     """The <img> of a content block that can be pages: not icons, logos, QR codes or buttons."""
     pictures = []
     for img in body.find_all("img") if body is not None else []:
-        src = img.get("data-src") or img.get("src") or ""
+        src = _picture_src(img)
         sizes = [int(v) for v in (img.get("width"), img.get("height")) if str(v or "").isdigit()]
-        if src and not src.startswith("data:") and not _DECORATIVE.search(src) and all(v >= MIN_PICTURE_PX for v in sizes):
+        decorative = src.startswith("data:") or _DECORATIVE.search(src) or any(v < MIN_PICTURE_PX for v in sizes)
+        if src and not decorative:
             pictures.append(img)
     return pictures
+
+
+def _picture_src(img: Tag) -> str:
+    return img.get("data-src") or img.get("src") or ""  # lazy-loading pages keep the real address in data-src
 
 
 def _normalize(text: str | None) -> str:

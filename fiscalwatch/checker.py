@@ -105,7 +105,8 @@ def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
     a reader ends as an UnreadableFile with a clear code, never as a traceback. Without ``limits``: the
     settings' defaults, unless the environment overrides them (FISCALWATCH_PARSE_TIME_LIMIT, …)."""
     limits = limits or parse_limits(Settings())
-    return run_limited(lambda: parse_documents(path, ocr=OcrBudget.within(limits)), memory_mb=limits.memory_mb, seconds=limits.seconds)
+    return run_limited(lambda: parse_documents(path, ocr=OcrBudget.within(limits)), memory_mb=limits.memory_mb,
+                       seconds=limits.seconds)
 
 
 def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30),

@@ -28,7 +28,8 @@ MIN_MONEY_SENTENCES = 2
 def not_a_disclosure(doc: Document) -> str | None:
     """Why the document is not a disclosure (Chinese, for people), or None when it is one (or may be: a scan
     whose pages past the OCR budget are not read yet)."""
-    if "ocr_limit" in doc.unreadable_pages.values() or any(t.kind != OTHER for t in doc.tables):  # tables outside the catalogue (a notice's 资金安排表) are not enough
+    # Tables outside the catalogue (a notice's 资金安排表) are not enough.
+    if "ocr_limit" in doc.unreadable_pages.values() or any(t.kind != OTHER for t in doc.tables):
         return None
     if not _has_disclosure_title(doc):
         return "文件不是预决算公开文件：封面或标题未出现预算、决算，且文件中没有预决算表格"

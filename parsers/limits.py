@@ -38,8 +38,8 @@ class Limits:
 
     memory_mb: int
     seconds: float
-    ocr_threads: int = 1
-    ocr_pages: int = 80
+    ocr_threads: int
+    ocr_pages: int
 
 
 @dataclass

@@ -64,8 +64,12 @@ class OcrBudget:
         """OCR a PDF page that has no usable text layer."""
         if not self.take():
             return Page(number, unreadable="ocr_limit")
-        bitmap = page.render(scale=OCR_DPI / 72, grayscale=True)
-        return recognise(np.array(bitmap.to_pil().convert("L")), number, OCR_DPI, self.threads)
+        return recognise(page_image(page), number, OCR_DPI, self.threads)
+
+
+def page_image(page: pdfium.PdfPage) -> np.ndarray:
+    """A PDF page as OCR reads it: greyscale at OCR_DPI."""
+    return np.array(page.render(scale=OCR_DPI / 72, grayscale=True).to_pil().convert("L"))
 
 
 def read_image(path: Path, budget: OcrBudget) -> Layout:

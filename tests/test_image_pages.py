@@ -136,7 +136,7 @@ def test_image_only_disclosure_through_the_pipeline(tmp_path, jpegs):
         run_once(config)
         db = store["database_url"]
         [blob] = rows(db, Blob)
-        assert blob.status == "ok" and blob.format == "image" and blob.pages == len(jpegs), (blob.error_code, blob.error)
+        assert (blob.status, blob.format, blob.pages) == ("ok", "image", len(jpegs)), (blob.error_code, blob.error)
         assert blob.ocr_unread == 0 and blob.report["document"]["unreadable_pages"] == []
         assert [d.kind for d in rows(db, Document)] == ["image_pages"]
         [alert] = hooks.messages("/ngo")

@@ -139,7 +139,8 @@ def test_lone_zeros_of_a_borderless_table_are_read(tmp_path):
         [table] = [t for t in parse_file(_page_of("001", fmt, 7, tmp_path / f"{fmt}.pdf")).tables
                    if t.kind == "fiscal_summary"]
         rows[fmt] = [(r.name, {k: v.value for k, v in r.values.items()}) for r in table.rows]
-    assert rows["scan-pdf"] == rows["pdf"] and ("交通运输支出", {k: 0 for k in ("total", "gpb", "gov_fund", "soe")}) in rows["pdf"]
+    zeros = {key: 0 for key in ("total", "gpb", "gov_fund", "soe")}
+    assert rows["scan-pdf"] == rows["pdf"] and ("交通运输支出", zeros) in rows["pdf"]
 
 
 def test_upright_lines_are_read_as_printed(tmp_path):

@@ -43,7 +43,8 @@ def config(tmp_path):
 
 
 def test_the_configured_limits_are_the_parse_limits(config):
-    assert parse_limits(load_settings(config)) == Limits(memory_mb=700, seconds=1, ocr_threads=os.cpu_count())
+    assert parse_limits(load_settings(config)) == Limits(memory_mb=700, seconds=1, ocr_threads=os.cpu_count(),
+                                                          ocr_pages=80)
 
 
 def test_each_parse_ocrs_on_its_share_of_the_cores(config):
