@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -122,11 +123,14 @@ class Blob(Base):
     ocr_unread: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     findings: Mapped[list[FindingRow]] = relationship(back_populates="blob", cascade="all, delete-orphan",
-                                                      order_by="FindingRow.id")
+                                                      order_by="FindingRow.id", foreign_keys="FindingRow.sha256")
 
 
 class FindingRow(Base):
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_category_severity", "category", "severity"),
+                      Index("ix_findings_rule", "rule"), Index("ix_findings_rate", "rate"),
+                      Index("ix_findings_amount", "amount"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
@@ -137,8 +141,50 @@ class FindingRow(Base):
     page: Mapped[int | None] = mapped_column(Integer)
     table_title: Mapped[str | None] = mapped_column(String(300))
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A finding that compares this content with another archived document (its 预算, last year's) names it.
+    other_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    # What the findings explorer sorts by: the money a finding is about (万元) and its rate (%).
+    amount: Mapped[float | None] = mapped_column(Float)
+    rate: Mapped[float | None] = mapped_column(Float)
 
-    blob: Mapped[Blob] = relationship(back_populates="findings")
+    blob: Mapped[Blob] = relationship(back_populates="findings", foreign_keys=[sha256])
+
+    @classmethod
+    def of(cls, finding, other_sha256: str | None = None) -> FindingRow:
+        """The stored form of a validators.core.Finding."""
+        evidence = finding.evidence
+        return cls(rule=finding.rule, category=finding.category, severity=finding.severity, message=finding.message,
+                   page=finding.page, table_title=finding.table, evidence=evidence, other_sha256=other_sha256,
+                   amount=_amount(evidence), rate=_number(evidence.get("rate")))
+
+
+# The money a finding is about, in order of preference: the gap it found, else the budget it measures.
+_AMOUNT_KEYS = ("difference", "budget", "printed", "stated", "actual")
+
+
+def _amount(evidence: dict) -> float | None:
+    for key in _AMOUNT_KEYS:
+        value = _number(evidence.get(key))
+        if value is not None:
+            return abs(value)
+    return None
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class BlobContent(Base):
+    """What a parse read from one content, kept so that other documents can be compared with it later
+    (its 预算 or last year's document, an earlier version): parsers.serialize's form of the Document."""
+
+    __tablename__ = "blob_contents"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), primary_key=True)
+    content: Mapped[dict] = mapped_column(JSON)
 
 
 class Document(Base):
@@ -228,6 +274,7 @@ class Alert(Base):
     body: Mapped[str] = mapped_column(Text)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     source_id: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

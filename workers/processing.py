@@ -14,7 +14,8 @@ from fiscalwatch.checker import CheckResult, check_file, parse_limits
 from fiscalwatch.settings import Settings, concurrency_for
 from store import leases
 from store.db import session_scope
-from store.models import Blob, Document, FindingRow
+from parsers import serialize
+from store.models import Blob, BlobContent, Document, FindingRow
 from workers.documents import queue_document_alerts
 from workers.publications import check_with_companions, companions, place_completeness
 
@@ -81,9 +82,8 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
         # Archives: findings are the main member's; every member's own result is kept with the report.
         blob.report = {key: report[key] for key in ("document", "tables", "skipped_checks", "member", "members")}
         blob.lease_until, blob.processed_at = None, datetime.now(timezone.utc)
-        blob.findings.extend(FindingRow(rule=f.rule, category=f.category, severity=f.severity, message=f.message,
-                                        page=f.page, table_title=f.table, evidence=f.evidence)
-                             for f in result.findings)
+        blob.findings.extend(FindingRow.of(f) for f in result.findings)
+        _keep_content(session, sha256, result)
         session.flush()
         if completeness:
             place_completeness(session, completeness)
@@ -91,6 +91,16 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
         blob.ocr_unread = 0 if whole else sum(reason == "ocr_limit" for reason in _unreadable(result).values())
         if not blob.ocr_unread:
             _queue_alerts(session, settings, sha256)
+
+
+def _keep_content(session, sha256: str, result: CheckResult) -> None:
+    content = session.get(BlobContent, sha256)
+    if result.status == "ok" and result.document is not None:
+        if content is None:
+            session.add(content := BlobContent(sha256=sha256))
+        content.content = serialize.to_dict(result.document)
+    elif content is not None:
+        session.delete(content)
 
 
 def _queue_alerts(session, settings: Settings, sha256: str) -> None:

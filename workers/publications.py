@@ -55,6 +55,4 @@ def place_completeness(session, completeness: dict[str, list]) -> None:
             continue
         for row in [r for r in blob.findings if r.rule in PUBLICATION_RULES]:
             blob.findings.remove(row)
-        blob.findings.extend(FindingRow(rule=f.rule, category=f.category, severity=f.severity, message=f.message,
-                                        page=f.page, table_title=f.table, evidence=f.evidence)
-                             for f in completeness.get(sha, []))
+        blob.findings.extend(FindingRow.of(f) for f in completeness.get(sha, []))
