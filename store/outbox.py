@@ -22,6 +22,7 @@ def enqueue(session: Session, key: str, route: AlertRoute, message: Message,
     now = datetime.now(timezone.utc)
     row = Alert(key=full_key, channel=route.url, category=message.category, severity=message.severity,
                 title=message.title, body=message.body, document_id=document_id, source_id=message.source_id,
+                region=message.region,
                 status="pending", attempts=0, created_at=now, next_attempt_at=now)
     session.add(row)
     session.flush()
