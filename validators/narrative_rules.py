@@ -161,7 +161,7 @@ def _function_target(table: Table, subject: str, section: str, sentence) -> Targ
     if part:
         key = part  # a table without that column has no figure for it: no target
     if re.search(r"（项）|\(项\)", subject):
-        row = _item_row(table, subject)
+        row = item_row(table, subject)
         return Target(table, row, key, row.name) if row and key in row.values else None
     match = re.search(r"([^（(，、：:]+?)(?:支出)?[（(]类[)）]", subject)
     if match:
@@ -176,7 +176,7 @@ def _function_target(table: Table, subject: str, section: str, sentence) -> Targ
     return None
 
 
-def _item_row(table: Table, subject: str) -> Row | None:
+def item_row(table: Table, subject: str) -> Row | None:
     """'A（类）B（款）C（项）' → the 7-digit row named C under the 5-digit row named B."""
     parts = re.findall(r"([^（）()]+?)[（(](类|款|项)[)）]", re.sub(r"^\d+[、.．]", "", subject))
     names = {level: name.strip("，、。 ") for name, level in parts}
@@ -319,10 +319,10 @@ def narrative_changes(ctx: Context):
                 f"情况说明同一句中既称“{claim.direction}”又称“{claim.pct_direction}”，增减方向自相矛盾。",
                 page=claim.sentence.page, **_describe(claim))
             continue
-        current = _current_value(items, index, claim)
-        if current is None or claim.delta is None:
+        found = last_year(items, index, claim)
+        if found is None:
             continue
-        previous = current - claim.delta if is_up(claim.direction) else current + claim.delta
+        current, previous = found[0].value, found[1]
         if previous <= 0:
             continue
         mismatch = percent_check(claim.percent, claim.delta, previous)
@@ -339,9 +339,19 @@ def narrative_changes(ctx: Context):
 _VERSUS_LAST_YEAR = re.compile(r"[）)]|比上年度?|较上年度?|与上年度?相比|同比|各|均|执行数|预算数|决算数")
 
 
-def _current_value(items: list[Claim], index: int, claim: Claim) -> Decimal | None:
-    """This year's figure the change refers to: the nearest earlier amount on the same subject, or, for
-    a change naming no subject ("…万元，比上年减少…"), the amount just before it in the same clause."""
+def last_year(items: list[Claim], index: int, claim: Claim) -> tuple[Claim, Decimal] | None:
+    """For a change ("比上年减少A万元"): the amount stating this year's figure, and last year's figure
+    it implies (this year's minus the increase, plus the decrease)."""
+    current = _current_claim(items, index, claim)
+    if current is None or claim.delta is None:
+        return None
+    return current, current.value - claim.delta if is_up(claim.direction) else current.value + claim.delta
+
+
+def _current_claim(items: list[Claim], index: int, claim: Claim) -> Claim | None:
+    """The amount stating this year's figure a change refers to: the nearest earlier amount on the same
+    subject, or, for a change naming no subject ("…万元，比上年减少…"), the amount just before it in the
+    same clause."""
     if not _VERSUS_LAST_YEAR.sub("", claim.subject).strip("，,、 "):
         return _amount_before(items, claim)
     subject = re.sub(r"^(与上年度?相比|各|均)|各$", "", claim.subject).strip("，,")
@@ -349,11 +359,11 @@ def _current_value(items: list[Claim], index: int, claim: Claim) -> Decimal | No
         if other.kind in ("amount", "share") and other.sentence.section == claim.sentence.section and (
             subject in other.subject or other.subject.endswith(subject)
         ):
-            return other.value
+            return other
     return None
 
 
-def _amount_before(items: list[Claim], claim: Claim) -> Decimal | None:
+def _amount_before(items: list[Claim], claim: Claim) -> Claim | None:
     text = claim.sentence.text
     position = text.find(claim.quote)
     before = [(text.find(c.quote), c) for c in items if c.sentence is claim.sentence and c.kind == "amount"
@@ -361,7 +371,7 @@ def _amount_before(items: list[Claim], claim: Claim) -> Decimal | None:
     before = [(p, c) for p, c in before if 0 <= p <= position]
     if not before or len(before) > 1:
         return None  # which of several amounts of the clause is meant cannot be told
-    return before[0][1].value
+    return before[0][1]
 
 
 @rule("N-FLAT", "reconciliation", "error", "称“持平”时预算数与决算数相等")
@@ -416,10 +426,10 @@ def zero_base_changes(ctx: Context):
     for index, claim in enumerate(items):
         if claim.kind != "change" or claim.delta is None or claim.percent is None:
             continue
-        current = _current_value(items, index, claim)
-        if current is None:
+        found = last_year(items, index, claim)
+        if found is None:
             continue
-        previous = current - claim.delta if is_up(claim.direction) else current + claim.delta
+        current, previous = found[0].value, found[1]
         if previous == 0:
             yield ctx.finding(
                 f"情况说明称“{claim.subject}”{claim.direction}{fmt(claim.delta)}万元、{claim.pct_direction}"

@@ -16,6 +16,7 @@ from store import leases
 from store.db import session_scope
 from parsers import serialize
 from store.models import Blob, BlobContent, Document, FindingRow
+from workers.comparisons import compare_with_archive
 from workers.documents import queue_document_alerts
 from workers.publications import check_with_companions, companions, place_completeness
 
@@ -68,7 +69,7 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
             log.warning("whole read of %s failed (%s), its first read stands", sha256, result.error_code)
             blob.status, blob.lease_until, blob.ocr_unread = "ok", None, 0
             blob.report = {**blob.report, "whole_read_error": {"code": result.error_code, "message": result.error}}
-            _queue_alerts(session, settings, sha256)
+            _settled(session, settings, sha256)
             return
         blob.findings.clear()
         session.flush()
@@ -90,7 +91,7 @@ def store_result(settings: Settings, sha256: str, result: CheckResult, completen
             session.flush()
         blob.ocr_unread = 0 if whole else sum(reason == "ocr_limit" for reason in _unreadable(result).values())
         if not blob.ocr_unread:
-            _queue_alerts(session, settings, sha256)
+            _settled(session, settings, sha256)
 
 
 def _keep_content(session, sha256: str, result: CheckResult) -> None:
@@ -103,9 +104,11 @@ def _keep_content(session, sha256: str, result: CheckResult) -> None:
         session.delete(content)
 
 
-def _queue_alerts(session, settings: Settings, sha256: str) -> None:
+def _settled(session, settings: Settings, sha256: str) -> None:
+    """The content's findings are final: alert them, then compare it with the archive."""
     for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
         queue_document_alerts(session, settings, document)
+    compare_with_archive(session, settings, sha256)
 
 
 def _unreadable(result: CheckResult) -> dict[int, str]:
