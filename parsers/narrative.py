@@ -162,10 +162,10 @@ _LISTING = re.compile(r"其中|包括|用于|具体为|分别|主要有|含|即|
 _ENUMERATED = re.compile(r"^\s*(\d+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|[①-⑳])")
 _RELATIVE = re.compile(r"比|较|相比|增加|减少|增长|下降|上升|降低|增减|变动|占|节约|超|结余|结转|剩余|差额|累计|平均|人均|每"
                        r"|上年|上一年|去年|同期")
-_YEAR = re.compile(r"(20\d{2})\s*年度?")
-_THIS_YEAR = re.compile(r"本年度?|今年|当年|全年(?!预算)")
+YEAR = re.compile(r"(20\d{2})\s*年度?")
+_THISYEAR = re.compile(r"本年度?|今年|当年|全年(?!预算)")
 # 预算 inside a fund's or a system's name is no measure.
-_NAMED_BUDGET = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|部门预算|单位预算|预算单位|预算绩效|预算管理|预算内")
+NAMED_BUDGET = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|部门预算|单位预算|预算单位|预算绩效|预算管理|预算内")
 _MEASURES = (("年初预算数", re.compile(r"年初预算(?:数|金额)?")), ("调整预算数", re.compile(r"(?:全年|调整后?)预算(?:数|金额)?")),
              ("预算数", re.compile(r"预算(?:数|金额)?")), ("决算数", re.compile(r"决算(?:数|金额)?")),
              ("执行数", re.compile(r"执行(?:数|金额)?")))
@@ -225,13 +225,13 @@ def _continued(words: str, previous: Quote | None) -> tuple[str, int | None, str
 
 def _quote(words: str, kind: str | None, year: int | None) -> tuple[str, int | None, str] | None:
     """(item, year, measure) of the words before an amount, or None when they name no whole item."""
-    stated = _YEAR.search(words)
+    stated = YEAR.search(words)
     if stated:  # the words before the year stay: a unit's name tells its figures from another unit's
         year, words = int(stated.group(1)), words[:stated.start()] + words[stated.end():]
     words = _THIS_YEAR.sub("", words)
     owned = bool(stated or _OURS.match(words))
     words = _OURS.sub("", words)
-    masked = _NAMED_BUDGET.sub(lambda m: "#" * len(m.group(0)), words)
+    masked = NAMED_BUDGET.sub(lambda m: "#" * len(m.group(0)), words)
     measure = _MAIN_MEASURE.get(kind or "")
     for name, pattern in _MEASURES:
         found = pattern.search(masked)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from parsers.model import Document, Row, Table
+from parsers.model import Document, Row, Sentence, Table
+from parsers.narrative import NAMED_BUDGET, YEAR
 from validators.core import Context, Finding, Rule, fmt, half_unit
 from validators.narrative_rules import item_row, last_year, resolve, section_kind
 
@@ -85,8 +86,15 @@ def _budget_against_final(pair: Pair, ctx: Context) -> Iterable[Finding]:
 # ------------------------------------------------------------------ last year's figures
 
 # A change against something other than last year's document of the same kind (a 预算 against last
-# year's 执行数, a 决算 against its own 预算) names the other measure.
+# year's 执行数, a 决算 against its own 预算) names the other measure in its sentence (a fund's name masked).
 _OTHER_MEASURE = {"budget": re.compile(r"执行|决算|实际"), "final": re.compile(r"预算")}
+
+
+def _against_last_year_s(doc: Document, sentence: Sentence) -> bool:
+    """The sentence compares with last year's figures of the document's own measure, and names no other year."""
+    text = NAMED_BUDGET.sub("#", sentence.text)
+    years = {int(y) for y in YEAR.findall(text)}
+    return not _OTHER_MEASURE[doc.kind].search(text) and years <= {doc.year, doc.year - 1}
 
 
 def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
@@ -94,7 +102,7 @@ def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
     claims = Context(doc).claims
     for index, claim in enumerate(claims):
         found = last_year(claims, index, claim) if claim.kind == "change" else None
-        if found is None or _OTHER_MEASURE[doc.kind].search(claim.quote):
+        if found is None or not _against_last_year_s(doc, claim.sentence):
             continue
         current, previous = found
         target = resolve(ctx, current)
