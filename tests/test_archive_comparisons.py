@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from render_seeds import render
 
+from conftest import REAL_CORPUS
 from parsers import parse_file
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
@@ -35,6 +36,7 @@ JIYUAN_ITEMS = [
     ("2101550", "事业运行", "2016.70"), ("21099", "其他卫生健康支出"), ("2109999", "其他卫生健康支出", "627.60"),
     ("221", "住房保障支出"), ("22102", "住房改革支出"), ("2210201", "住房公积金", "87.10")]
 JIYUAN_TITLE = "济源市社会医疗保险中心2023年度单位预算"
+REAL = REAL_CORPUS
 PUYANG_TITLE = "濮阳市医疗保障局2023年度部门汇总预算"
 
 
@@ -98,6 +100,27 @@ def test_a_final_s_year_start_budgets_match_its_budget_except_the_changed_item(t
     assert "信息化建设（项）”年初预算为5.20万元" in finding.message and "2080108 信息化建设为15.20万元" in finding.message
     # A table of the 预算 read unreliably is not compared.
     assert BUDGET_FINAL.run(Pair(final, changed, "", doubted={changed.tables[0].title})) == []
+
+
+def putuo_three_public(total: str) -> str:
+    """上海市普陀区财政局's 2024 预算 as far as its 三公 table (one row, this year's 预算数 by its header)."""
+    return f"""<h1>上海市普陀区财政局2024年度部门预算</h1>
+<h2>一、部门主要职能</h2><h2>二、部门预算编制说明</h2><p>2024年“三公”经费预算数为{total}万元。</p>
+<h3>部门“三公”经费和机关运行经费预算表</h3><p>单位：万元</p>
+<table border="1"><tr><td colspan="6">“三公”经费预算数</td><td rowspan="3">机关运行经费预算数</td></tr>
+<tr><td rowspan="2">合计</td><td rowspan="2">因公出国(境)费</td><td rowspan="2">公务接待费</td>
+<td colspan="3">公务用车购置及运行费</td></tr><tr><td>小计</td><td>购置费</td><td>运行费</td></tr>
+<tr><td>{total}</td><td>0.00</td><td>{total}</td><td>0.00</td><td>0.00</td><td>0.00</td><td>200.00</td></tr></table>"""
+
+
+def test_a_final_s_three_public_year_start_budget_against_its_budget_s_table(tmp_path):
+    final = parse_file(REAL / "putuo_caizhengju_2024_dept_final.pdf")  # p23: 三公 年初预算为0.95万元
+    same = parse_file(_page(tmp_path, "same.html", putuo_three_public("0.95")))
+    assert BUDGET_FINAL.run(Pair(final, same, "《2024年度部门预算》")) == []
+    [finding] = BUDGET_FINAL.run(Pair(final, parse_file(_page(tmp_path, "changed.html", putuo_three_public("1.95"))),
+                                      "《2024年度部门预算》"))
+    assert (finding.page, finding.evidence["stated"], finding.evidence["budget"]) == (23, "0.95", "1.95")
+    assert "“三公”经费合计为1.95万元" in finding.message
 
 
 def test_last_year_s_figure_implied_by_a_change_against_last_year_s_document(tmp_path):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from parsers.model import Document, Row, Sentence, Table
+from parsers.model import Document, Figure, Row, Sentence, Table
 from parsers.narrative import NAMED_BUDGET, YEAR
 from validators.core import Context, Finding, Rule, fmt, half_unit
 from validators.narrative_rules import item_row, last_year, resolve, section_kind
@@ -47,8 +47,8 @@ class ArchiveRule:
 
 # ------------------------------------------------------------------ 决算 against its 预算
 
-# Narrative sections whose 年初预算 figures the 预算 document prints, and the column of its table that holds
-# a line's whole amount (the first the table has).
+# Narrative sections on funds whose 年初预算 figures the 预算 document prints, and the column of its table
+# that holds a line's whole amount (the first the table has); 三公 has its own table.
 _FUND_COLUMNS = {"gpb_expense": ("total", "gpb"), "gov_fund": ("total", "gov_fund", "expense")}
 _FUND_TOTAL = re.compile(r"(一般公共预算|政府性基金)(预算)?(财政拨款)?支出$")
 _ITEM = re.compile(r"[（(]项[)）]")
@@ -58,29 +58,50 @@ def _budget_against_final(pair: Pair, ctx: Context) -> Iterable[Finding]:
     final, budget = pair.subject, pair.other
     for claim in Context(final).claims:
         section = section_kind(claim.sentence.section)
-        if claim.kind != "completion" or section not in _FUND_COLUMNS or "年初预算" not in claim.quote:
+        if claim.kind != "completion" or "年初预算" not in claim.quote:
             continue
-        table = budget.table(section)
+        table = budget.table(section) if section in (*_FUND_COLUMNS, "three_public") else None
         if table is None or table.title in pair.doubted:
             continue
-        row = item_row(table, claim.subject) if _ITEM.search(claim.subject) else (
-            table.total_row() if _FUND_TOTAL.search(claim.subject) else None)
-        key = next((k for k in _FUND_COLUMNS[section] if row and k in row.values), None)
-        if key is None:
+        found = _three_public(table, claim.subject) if section == "three_public" else _fund_line(
+            table, section, claim.subject)
+        if found is None:
             continue
-        figure = row.values[key]
+        row, figure, where = found
         printed = figure.value * table.factor
         allowed = half_unit(claim.budget) + half_unit(figure.value) * table.factor
         if abs(printed - claim.budget) <= allowed:
             continue
         item = re.sub(r"^(其中[：:]?)?\d+[、.．]", "", claim.subject)
         yield ctx.finding(
-            f"{_subject(final)}情况说明（第{claim.sentence.page}页）称“{item}”年初预算为{fmt(claim.budget)}万元，"
-            f"而同年{pair.other_title}{table.title}（第{row.page}页）{_row_name(row)}为{figure.text}{table.unit}，"
+            f"{_subject(final)}情况说明（第{claim.sentence.page}页）称{_quoted(item)}年初预算为{fmt(claim.budget)}万元，"
+            f"而同年{pair.other_title}{table.title}（第{row.page}页）{where}为{figure.text}{table.unit}，"
             f"相差{fmt(claim.budget - printed)}万元。",
             page=claim.sentence.page, item=item, code=row.code, stated=claim.budget, budget=printed,
             difference=claim.budget - printed, other_table=table.title, other_page=row.page,
             other_document=pair.other_title, quote=claim.quote, unit="万元")
+
+
+def _fund_line(table: Table, section: str, subject: str) -> tuple[Row, Figure, str] | None:
+    """The 预算's line for an item ('A（类）B（款）C（项）') or for the fund's total."""
+    row = item_row(table, subject) if _ITEM.search(subject) else (
+        table.total_row() if _FUND_TOTAL.search(subject) else None)
+    key = next((k for k in _FUND_COLUMNS[section] if row and k in row.values), None)
+    return (row, row.values[key], _row_name(row)) if key else None
+
+
+# The 三公 total, not one of its parts.
+_THREE_PUBLIC_TOTAL = re.compile(r"三公”?经费(财政拨款)?(支出)?$")
+
+
+def _three_public(table: Table, subject: str) -> tuple[Row, Figure, str] | None:
+    """The 预算's 三公 total, from a table of one row whose header says it is this year's budget (tables of
+    several rows print other years or measures beside it)."""
+    if len(table.rows) != 1 or not _THREE_PUBLIC_TOTAL.search(subject):
+        return None
+    row = table.rows[0]
+    figure = row.values.get("budget.total") or row.values.get("amount.total")
+    return (row, figure, "“三公”经费合计") if figure else None
 
 
 # ------------------------------------------------------------------ last year's figures
@@ -117,7 +138,7 @@ def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
         if abs(printed - previous) <= allowed:
             continue
         yield ctx.finding(
-            f"{_subject(doc)}情况说明（第{claim.sentence.page}页）称“{current.subject}”{fmt(current.value)}万元、"
+            f"{_subject(doc)}情况说明（第{claim.sentence.page}页）称{_quoted(current.subject)}{fmt(current.value)}万元、"
             f"{claim.direction}{fmt(claim.delta)}万元，即上年为{fmt(previous)}万元；而{pair.other_title}"
             f"{target.table.title}（第{row.page}页）{_row_name(row)}为{figure.text}{target.table.unit}，"
             f"相差{fmt(previous - printed)}万元。",
@@ -139,6 +160,10 @@ def _named_total(table: Table, row: Row, subject: str) -> Row | None:
 
 def _subject(doc: Document) -> str:
     return f"{doc.entity or ''}{doc.year or ''}年度{KIND_LABELS.get(doc.kind, '')}"
+
+
+def _quoted(text: str) -> str:
+    return text if "“" in text else f"“{text}”"
 
 
 def _row_name(row: Row) -> str:
