@@ -163,7 +163,7 @@ _ENUMERATED = re.compile(r"^\s*(\d+[、.．]|[（(][一二三四五六七八九�
 _RELATIVE = re.compile(r"比|较|相比|增加|减少|增长|下降|上升|降低|增减|变动|占|节约|超|结余|结转|剩余|差额|累计|平均|人均|每"
                        r"|上年|上一年|去年|同期")
 YEAR = re.compile(r"(20\d{2})\s*年度?")
-_THISYEAR = re.compile(r"本年度?|今年|当年|全年(?!预算)")
+_THIS_YEAR = re.compile(r"本年度?|今年|当年|全年(?!预算)")
 # 预算 inside a fund's or a system's name is no measure.
 NAMED_BUDGET = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|部门预算|单位预算|预算单位|预算绩效|预算管理|预算内")
 _MEASURES = (("年初预算数", re.compile(r"年初预算(?:数|金额)?")), ("调整预算数", re.compile(r"(?:全年|调整后?)预算(?:数|金额)?")),

@@ -10,7 +10,7 @@ from parsers import catalog
 from parsers.evaluation import parse_evaluations
 from parsers.identify import identify
 from parsers.layout import Grid, Layout, Page, TextLine
-from parsers.model import Document, Sentence, Table, TocEntry
+from parsers.model import Document, Sentence, TocEntry
 from parsers.numbers import ascii_figures, is_amount_text
 from parsers.tables import CODE as CODE_ROW
 from parsers.tables import Part, build_table, is_data_row, squash

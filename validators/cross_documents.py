@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from parsers.model import Document, Figure, Row, Sentence, Table
 from parsers.narrative import NAMED_BUDGET, YEAR
@@ -119,7 +118,7 @@ def _against_last_year_s(doc: Document, sentence: Sentence) -> bool:
 
 
 def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
-    doc, last = pair.subject, pair.other
+    doc = pair.subject
     claims = Context(doc).claims
     for index, claim in enumerate(claims):
         found = last_year(claims, index, claim) if claim.kind == "change" else None
