@@ -23,7 +23,7 @@ from parsers.errors import UnreadableFile
 from parsers.layout import Layout, Page
 from parsers.limits import Limits
 from parsers.pdf import Glyph, place_blocks
-from parsers.pdf_rulings import MIN_EDGE, Edge
+from parsers.pdf_rulings import MIN_EDGE, Edge, merge_edges
 
 OCR_MAX_PAGES = 80  # per file
 OCR_SECONDS = 600.0  # per file
@@ -34,6 +34,8 @@ OCR_DPI = 200
 MIN_CONFIDENCE = 0.6  # mean box score under which a page's text is not trusted
 MIN_INK = 0.002  # share of dark pixels that makes a page more than blank
 MIN_RULING = 14.0  # points: longer than a lone glyph (an unrecognised "1"), as high as a header row
+MIN_CELL_BORDER = 6.0  # points: a shorter run joining two rulings is still a cell's border
+JOIN = 2.0  # points: how close a border's end is to the ruling it meets
 TEXT_MARGIN = 0.25  # share of a text box's height kept above and below its blanked core
 TEXT_COVERED = 0.8  # a straight run this much inside the text boxes it crosses is glyph strokes
 
@@ -176,8 +178,20 @@ def rulings(grey: np.ndarray, scale: float, text_boxes: list[tuple[float, float,
         margin = (y1 - y0) * TEXT_MARGIN
         ink[int(y0 + margin):int(y1 - margin), int(x0) + 2:int(x1) - 1] = 0
     boxes = [tuple(v * scale for v in box) for box in text_boxes]
-    return ([e for e in _runs(ink, scale, horizontal=True) if not _within_text(e, boxes, horizontal=True)],
-            [e for e in _runs(ink, scale, horizontal=False) if not _within_text(e, boxes, horizontal=False)])
+    horizontal = [e for e in _runs(ink, scale, True, MIN_RULING) if not _within_text(e, boxes, horizontal=True)]
+    vertical = [e for e in _runs(ink, scale, False, MIN_RULING) if not _within_text(e, boxes, horizontal=False)]
+    merged = merge_edges(horizontal)
+    vertical += [e for e in _runs(ink, scale, False, MIN_CELL_BORDER) if e.end - e.start < MIN_RULING
+                 and _between_rulings(e, merged) and not _within_text(e, boxes, horizontal=False)]
+    return horizontal, vertical
+
+
+def _between_rulings(edge: Edge, horizontal: list[Edge]) -> bool:
+    """A short vertical run from one horizontal ruling to the next is a cell's border (a header row lower
+    than MIN_RULING), not a glyph's stroke, which keeps clear of both."""
+    def meets(y: float) -> bool:
+        return any(abs(h.pos - y) <= JOIN and h.start - JOIN <= edge.pos <= h.end + JOIN for h in horizontal)
+    return meets(edge.start) and meets(edge.end)
 
 
 def _within_text(edge: Edge, boxes: list[tuple[float, ...]], horizontal: bool) -> bool:
@@ -195,9 +209,9 @@ def _within_text(edge: Edge, boxes: list[tuple[float, ...]], horizontal: bool) -
     return covered > TEXT_COVERED * (edge.end - edge.start)
 
 
-def _runs(ink: np.ndarray, scale: float, horizontal: bool) -> list[Edge]:
+def _runs(ink: np.ndarray, scale: float, horizontal: bool, shortest: float) -> list[Edge]:
     import cv2
-    length = max(int(MIN_RULING / scale), 2)
+    length = max(int(shortest / scale), 2)
     along = (lambda n: (n, 1)) if horizontal else (lambda n: (1, n))
     # Close small breaks of degraded scans along the line, then keep only long straight runs.
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along(5)))

@@ -153,3 +153,18 @@ def test_upright_lines_are_read_as_printed(tmp_path):
                for fmt, claims in parts.items()}
     assert figures["scan-pdf"] == figures["pdf"] and len(figures["pdf"]) >= 8
     assert any("机关事业单位基本养老保险缴费支出（项）" in c.subject for c in parts["scan-pdf"])
+
+
+def test_a_header_row_lower_than_a_ruling_keeps_its_cell_borders(tmp_path):
+    """Seed 002's 政府性基金支出预算表 heads its columns with 基本支出 | 项目支出 in a row about 10 points high:
+    the ruling between them is shorter than MIN_RULING and was dropped, the two groups became one header
+    cell ('基本支出项目支出/小计') and no column of the scan meant 基本支出 or 项目支出. A short run from one
+    horizontal ruling to the next is a cell border: the scan's columns are the text PDF's."""
+    columns = {}
+    for fmt in ("pdf", "scan-pdf"):
+        [table] = [t for t in parse_file(_page_of("002", fmt, 16, tmp_path / f"{fmt}.pdf")).tables
+                   if t.kind == "gov_fund"]
+        columns[fmt] = [(c.role, c.key) for c in table.columns]
+    assert columns["scan-pdf"] == columns["pdf"] and ("amount", "basic") in columns["pdf"]
+    assert ("amount", "project") in columns["pdf"]
+
