@@ -18,6 +18,7 @@ _STYLES: dict[str, Style] = {
     "wecombot": "text",
     "mailto": "text", "mailtos": "text",
     "json": "json", "jsons": "json",
+    "feed": "text",  # the built-in Atom feed (fiscalwatch.settings.FEED_URL): entries are plain text
 }
 PACKED = "fiscalwatch-alert/1"
 

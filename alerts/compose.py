@@ -11,12 +11,13 @@ plain text for e-mail and WeCom robots, and for JSON webhooks the text plus the 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
 
 from alerts.channels import Style, pack
 from validators.core import CATEGORIES, SEVERITIES, Finding
+from validators.version_diff import FigureChange, VersionDiff
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 KIND_LABELS = {"budget": "预算", "final": "决算"}
@@ -30,6 +31,10 @@ FIGURES = {"printed": "印刷数", "stated": "文中数", "computed": "计算数
            "budget": "预算数", "rate": "计算比率", "stated_rate": "文中比率", "difference": "差额",
            "threshold": "阈值"}
 QUOTE_CHARS = 120
+# A replaced alert lists this many changed tables and figures, and quotes this many added and removed
+# sentences; the rest are counted (a table read differently must not flood the alert).
+CHANGES_LISTED = 10
+SENTENCES_QUOTED = 2
 
 EventKind = Literal["replaced", "withdrawn", "crawl_failing", "crawl_suspicious", "overdue", "late"]
 EVENT_CATEGORIES = {"replaced": "document", "withdrawn": "document", "crawl_failing": "operations",
@@ -69,7 +74,9 @@ class DocumentInfo:
 class Event:
     """Something that happened to a document or a source; which fields matter depends on ``kind``:
 
-    replaced          document (the new version), previous_sha256, previous_seen, when (noticed)
+    replaced          document (the new version), previous_sha256, previous_seen, when (noticed), and what
+                      changed: changes (both versions parsed), else not_compared (why not, Chinese);
+                      diff_url (the dashboard's side-by-side view)
     withdrawn         document (archive_url: the copy we kept), when (noticed), error ("HTTP 404", "软404"…)
     crawl_failing     source_id, source_name, url (the list page), failures, error (the last one)
     crawl_suspicious  source_id, source_name, url (the list page), before, after (links found)
@@ -94,6 +101,9 @@ class Event:
     error: str | None = None
     before: int | None = None
     after: int | None = None
+    changes: VersionDiff | None = None
+    not_compared: str | None = None
+    diff_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,8 +217,12 @@ def _finding_lines(number: int, finding: Finding) -> list[str]:
         lines.append(f"   数据：{figures}")
     quote = finding.evidence.get("quote")
     if isinstance(quote, str) and quote:
-        lines.append(f"   原文：“{quote[:QUOTE_CHARS]}{'…' if len(quote) > QUOTE_CHARS else ''}”")
+        lines.append(f"   原文：“{_clip(quote)}”")
     return lines
+
+
+def _clip(text: str) -> str:
+    return f"{text[:QUOTE_CHARS]}{'…' if len(text) > QUOTE_CHARS else ''}"
 
 
 def _finding_fields(finding: Finding) -> dict:
@@ -237,12 +251,14 @@ def _styled(style: Style, title: str, lines: list[str], fields: dict) -> str:
 
 # --- events ---------------------------------------------------------------------------------------
 
-def compose_event(event: Event) -> Message:
+def compose_event(event: Event, style: Style = "markdown") -> Message:
+    """An event's alert; JSON webhooks also get the event's fields where it has any (``_EVENT_FIELDS``)."""
     title, lines = _EVENT_TEXT[event.kind](event)
     doc = event.document
+    fields = _EVENT_FIELDS.get(event.kind)
     return Message(
         title=title,
-        body="\n".join(lines),
+        body=_styled(style, title, lines, fields(event)) if fields else "\n".join(lines),
         category=EVENT_CATEGORIES[event.kind],
         severity=EVENT_SEVERITIES[event.kind],
         region=event.region or (doc.region if doc else None),
@@ -252,13 +268,77 @@ def compose_event(event: Event) -> Message:
 
 def _replaced(event: Event) -> tuple[str, list[str]]:
     doc = event.document
-    return f"文件被替换：{_document_subject(doc)}", [
+    summary = _change_summary(event.changes) if event.changes else ""
+    return f"文件被替换：{_document_subject(doc)}" + (f"（{summary}）" if summary else ""), [
         "同一网址上的文件内容已被更换，两个版本均已存档，可对比差异。",
         "",
         *_document_lines(doc),
         f"- 原版本：{_short(event.previous_sha256)}" + (f"，{_day(event.previous_seen)}首次发现" if event.previous_seen else ""),
         f"- 新版本：{_short(doc.sha256)}" + (f"，{_day(event.when)}发现" if event.when else ""),
+        *([f"- 对比：{event.diff_url}"] if event.diff_url else []),
+        *_change_lines(event),
     ]
+
+
+def _change_summary(diff: VersionDiff) -> str:
+    """新增表格1张、数字变化1处"""
+    counts = [("新增表格", len(diff.tables_added), "张"), ("删除表格", len(diff.tables_removed), "张"),
+              ("数字变化", len(diff.figures), "处"), ("文字变化", len(diff.sentences), "处")]
+    return "、".join(f"{label}{n}{unit}" for label, n, unit in counts if n) or "内容无变化"
+
+
+def _change_lines(event: Event) -> list[str]:
+    diff = event.changes
+    if diff is None:
+        return ["", f"两个版本的内容无法对比：{event.not_compared}。"] if event.not_compared else []
+    if diff.empty:
+        return ["", "两个版本解析出的表格、数字和文字均无变化（可能只是文件格式或排版不同）。"]
+    lines = [""]
+    if diff.tables_added:
+        lines.append("新增表格：" + _listed([f"《{t.title}》（第{t.page}页）" for t in diff.tables_added], "张表格"))
+    if diff.tables_removed:
+        lines.append("删除表格：" + _listed([f"《{t.title}》（原第{t.page}页）" for t in diff.tables_removed], "张表格"))
+    if diff.figures:
+        lines.append(f"数字变化：{len(diff.figures)}处")
+        lines += [f"{number}. 《{f.table}》{f.item}（{f.column}）：{f.old or '无'}→{f.new or '无'}（{_pages(f)}）"
+                  for number, f in enumerate(diff.figures[:CHANGES_LISTED], 1)]
+        if len(diff.figures) > CHANGES_LISTED:
+            lines.append(f"另有{len(diff.figures) - CHANGES_LISTED}处数字变化未逐条列出。")
+    if diff.sentences:
+        added, removed = diff.sentences_added, diff.sentences_removed
+        lines.append(f"文字变化：新增{len(added)}句、删除{len(removed)}句")
+        lines += [f"   新增：“{_clip(s.text)}”（第{s.page}页）" for s in added[:SENTENCES_QUOTED]]
+        lines += [f"   删除：“{_clip(s.text)}”（原第{s.page}页）" for s in removed[:SENTENCES_QUOTED]]
+    return lines
+
+
+def _listed(items: list[str], unit: str) -> str:
+    more = f"，另有{len(items) - CHANGES_LISTED}{unit}" if len(items) > CHANGES_LISTED else ""
+    return "、".join(items[:CHANGES_LISTED]) + more
+
+
+def _pages(change: FigureChange) -> str:
+    if change.old_page == change.new_page or change.old_page is None:
+        return f"第{change.new_page}页"
+    if change.new_page is None:
+        return f"原第{change.old_page}页"
+    return f"原第{change.old_page}页，现第{change.new_page}页"
+
+
+def _replaced_fields(event: Event) -> dict:
+    diff = event.changes
+    return {"event": "replaced", "document": _document_fields(event.document),
+            "previous_sha256": event.previous_sha256, "diff_url": event.diff_url,
+            "not_compared": event.not_compared, "changes": None if diff is None else {
+                "counts": {"tables_added": len(diff.tables_added), "tables_removed": len(diff.tables_removed),
+                           "figures": len(diff.figures), "sentences_added": len(diff.sentences_added),
+                           "sentences_removed": len(diff.sentences_removed)},
+                # Lists as far as the text lists them; the diff page has everything.
+                "tables_added": [asdict(t) for t in diff.tables_added[:CHANGES_LISTED]],
+                "tables_removed": [asdict(t) for t in diff.tables_removed[:CHANGES_LISTED]],
+                "figures": [asdict(f) for f in diff.figures[:CHANGES_LISTED]],
+                "sentences_added": [asdict(s) for s in diff.sentences_added[:CHANGES_LISTED]],
+                "sentences_removed": [asdict(s) for s in diff.sentences_removed[:CHANGES_LISTED]]}}
 
 
 def _withdrawn(event: Event) -> tuple[str, list[str]]:
@@ -314,6 +394,7 @@ def _late(event: Event) -> tuple[str, list[str]]:
 
 _EVENT_TEXT = {"replaced": _replaced, "withdrawn": _withdrawn, "crawl_failing": _crawl_failing,
                "crawl_suspicious": _crawl_suspicious, "overdue": _overdue, "late": _late}
+_EVENT_FIELDS = {"replaced": _replaced_fields}
 
 
 # --- shared ---------------------------------------------------------------------------------------

@@ -41,11 +41,11 @@ def _wants(route: AlertRoute, category: str, severity: str) -> bool:
 
 
 def covers(route: AlertRoute, region: str | None, source_id: str | None) -> bool:
-    return ((route.regions is None or any(_within(region, prefix) for prefix in route.regions))
+    return ((route.regions is None or any(within(region, prefix) for prefix in route.regions))
             and (route.sources is None or source_id in route.sources))
 
 
-def _within(region: str | None, prefix: str) -> bool:
+def within(region: str | None, prefix: str) -> bool:
     """Path-segment prefix: "河南省" covers "河南省" and "河南省/濮阳市", not "河南省直"."""
     if region is None:
         return False

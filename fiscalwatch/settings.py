@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettingsSource
 
 DEFAULT_CONFIG = Path("config/fiscalwatch.yaml")
@@ -128,6 +128,19 @@ class Settings(BaseSettings):
     web_cache_seconds: float = Field(default=1.0, ge=0)
     web_token: str | None = None  # admin token (API bearer, login password); unset: nothing can be changed
 
+    # --- The Atom feed of alerts (web/feed.py) ---
+    alert_feed: bool = True  # every alert also goes to /feeds/alerts.atom, once per event, with or without channels
+    # Read-only key of the feed on a private dashboard (?token=…): feed readers cannot log in, and the admin
+    # token would be written into every reader's subscription list.
+    feed_token: str | None = None
+
+    @model_validator(mode="after")
+    def _feed_route(self) -> Settings:
+        """The feed is one more route, taking every alert: whatever routes and stores alerts serves it too."""
+        if self.alert_feed and all(route.url != FEED_URL for route in self.alerts):
+            self.alerts = [*self.alerts, FEED_ROUTE]
+        return self
+
 
 def broker_url_for(settings: Settings) -> str:
     """The configured broker, or the embedded SQLite-backed transport next to the archive."""
@@ -157,3 +170,7 @@ def load_settings(path: Path | None = None) -> Settings:
             return tuple(sources)
 
     return FileSettings()
+
+
+FEED_URL = "feed://"  # the built-in route of the Atom feed: never sent, written to the feed (store.outbox)
+FEED_ROUTE = AlertRoute(url=FEED_URL)

@@ -204,7 +204,7 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
-    current_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    current_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), index=True)
     entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     urls: Mapped[list[DocumentUrl]] = relationship(back_populates="document", cascade="all, delete-orphan")

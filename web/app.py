@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fiscalwatch.settings import Settings
-from web import api, metrics, pages
+from web import api, evidence, explorer, feed, metrics, pages, versions
 from web.admission import Admission
 from web.render import render
 from web.response_cache import ResponseCache
@@ -35,6 +35,12 @@ def create_app(settings: Settings, today: date | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(evidence.router)
+    app.include_router(versions.router)
+    app.include_router(versions.api_router)
+    app.include_router(explorer.api)
+    app.include_router(explorer.pages)
+    app.include_router(feed.router)
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
     app.add_api_route("/healthz", _healthz, include_in_schema=False)
     app.add_exception_handler(HTTPException, _http_error)

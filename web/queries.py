@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from alerts.compose import RANK
 from store.models import Blob, CrawlRun, Document, Source
 from store.registry import DocumentMatch, Entity, Expectation
+from web.evidence import page_links
 from web.schemas import (
     ComplianceRow, ComplianceTable, Counts, DocumentOut, EntityOut, FindingOut, LastRun, MatchOut, Overview,
     RegionCounts, SourceHealth, UnmatchedDocument, VersionOut,
@@ -194,8 +195,9 @@ def document(session: Session, document_id: int) -> DocumentOut | None:
         if match else None,
         versions=[VersionOut(sha256=v.sha256, url=v.url, seen_at=v.seen_at, superseded_at=v.superseded_at)
                   for v in row.versions],
-        findings=[FindingOut(rule=f.rule, category=f.category, severity=f.severity, message=f.message, page=f.page,
-                             table=f.table_title, evidence=f.evidence or {})
+        findings=[FindingOut(id=f.id, rule=f.rule, category=f.category, severity=f.severity, message=f.message,
+                             page=f.page, table=f.table_title, evidence=f.evidence or {},
+                             **page_links(row.id, blob, f))
                   for f in sorted(blob.findings, key=_finding_order)] if blob else [],
     )
 

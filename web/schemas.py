@@ -60,21 +60,35 @@ class ComplianceRow(BaseModel):
     document_title: str | None
 
 
-class ComplianceTable(BaseModel):
+class Paged(BaseModel):
+    """One page of a filtered table: how many rows match in all, and which page of how many this is."""
+
     total: int
     page: int
     pages: int
+
+
+class ComplianceTable(Paged):
     rows: list[ComplianceRow]
 
 
-class FindingOut(BaseModel):
+class FindingCore(BaseModel):
+    """What a finding says and where."""
+
     rule: str
     category: str
     severity: str
     message: str
     page: int | None
     table: str | None
+
+
+class FindingOut(FindingCore):
+    id: int
     evidence: dict
+    page_image: str | None = Field(None, description="the page as a PNG, the figures the finding quotes boxed")
+    page_note: str | None = Field(None, description="why the page is not shown highlighted (Chinese)")
+    archive_page: str | None = Field(None, description="the archived PDF opened at the finding's page")
 
 
 class VersionOut(BaseModel):
@@ -188,3 +202,36 @@ class ImportOut(BaseModel):
     updated: int
     expectations: int
     refresh: RefreshOut
+
+
+class ExploredFinding(FindingCore):
+    """A finding of the current version of an active document, with where it stands and what it is about."""
+
+    finding_id: int
+    document_id: int
+    document_title: str | None
+    entity: str | None
+    year: int | None
+    kind: str | None = Field(description="budget | final")
+    level: str | None
+    region: str | None
+    source_id: str
+    amount: float | None = Field(description="the money the finding is about, 万元")
+    rate: float | None = Field(description="the rate it is about (execution rate…), %")
+    other_document_id: int | None = Field(description="the other document a cross-document finding compares with")
+    other_document_title: str | None
+
+    @computed_field
+    @property
+    def evidence_url(self) -> str:
+        """The finding on its document's page."""
+        return f"/documents/{self.document_id}#finding-{self.finding_id}"
+
+    @computed_field
+    @property
+    def other_document_url(self) -> str | None:
+        return f"/documents/{self.other_document_id}" if self.other_document_id else None
+
+
+class ExploredFindings(Paged):
+    rows: list[ExploredFinding]

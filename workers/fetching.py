@@ -16,7 +16,7 @@ from fiscalwatch.settings import CRAWL_LEASE, Settings
 from store import leases
 from store.archive import archive
 from store.db import session_scope
-from store.models import FETCH_UNFINISHED, Blob, Document, DocumentUrl, Version
+from store.models import FETCH_UNFINISHED, PARSE_UNFINISHED, Blob, Document, DocumentUrl, Version
 from store.outbox import enqueue_event
 from workers.documents import document_info, queue_document_alerts
 
@@ -86,12 +86,12 @@ def run_fetch(settings: Settings, url: str) -> str | None:
         if document.status == "withdrawn":
             document.status, document.withdrawn_at, document.withdrawn_reason = "active", None, None
         if document.current_sha256 != sha256:
-            _new_version(session, settings, document, blob, url, now)
+            _new_version(session, document, blob, url, now)
         if blob.status == "pending":
             blob.queued_at = now
             return sha256
-        if blob.status == "ok":
-            # Known content under a new document or version: its findings were stored already.
+        if blob.status not in PARSE_UNFINISHED:
+            # Known content under a new document or version: its findings and content were stored already.
             queue_document_alerts(session, settings, document)
         return None
 
@@ -149,7 +149,7 @@ def _document_for(session, row: DocumentUrl, sha256: str, now: datetime) -> Docu
     return document
 
 
-def _new_version(session, settings: Settings, document: Document, blob: Blob, url: str, now: datetime) -> None:
+def _new_version(session, document: Document, blob: Blob, url: str, now: datetime) -> None:
     previous = session.scalar(select(Version).where(Version.document_id == document.id,
                                                     Version.sha256 == document.current_sha256))
     version = session.scalar(select(Version).where(Version.document_id == document.id,
@@ -158,13 +158,8 @@ def _new_version(session, settings: Settings, document: Document, blob: Blob, ur
         version = Version(document_id=document.id, sha256=blob.sha256, url=url, seen_at=now)
         session.add(version)
     version.superseded_at = None
+    if previous is not None:
+        # The replaced alert waits for the new content's parse (workers.documents.queue_replaced_alert).
+        previous.superseded_at = now
     document.current_sha256 = blob.sha256
     session.flush()
-    if previous is None:
-        return
-    previous.superseded_at = now
-    session.flush()
-    enqueue_event(session, f"replaced|{document.id}|{blob.sha256}", Event(
-        kind="replaced", document=document_info(session, settings, document), region=document.source.region,
-        source_id=document.source_id, previous_sha256=previous.sha256, previous_seen=previous.seen_at.date(),
-        when=now.date()), settings.alerts, document.id)

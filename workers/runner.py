@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from alerts import validate_url
 from compliance import refresh_compliance
 from fiscalwatch.report import crawl_reason
-from fiscalwatch.settings import Settings
+from fiscalwatch.settings import FEED_URL, Settings
 from parsers.limits import die_with_parent
 from store.db import migrate, session_scope
 from store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, DocumentUrl,
@@ -46,9 +46,10 @@ def prepare(settings: Settings) -> None:
 
 def warn_about_channels(settings: Settings) -> None:
     """Say at start which alert URLs cannot work (an example left in place, a typo) rather than at the first alert."""
-    if not settings.alerts:
+    channels = [route for route in settings.alerts if route.url != FEED_URL]  # the feed is no Apprise URL
+    if not channels:
         log.warning("未配置提醒渠道（alerts）：发现的问题只记录在库中，不会发送提醒")
-    for route in settings.alerts:
+    for route in channels:
         problem = validate_url(route.url)
         if problem:
             log.warning("提醒渠道地址不可用（%s://…）：%s；请在配置的 alerts 中替换", route.url.split("://")[0], problem)

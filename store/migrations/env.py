@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import store.outbox  # noqa: F401  (registers the feed's table on Base.metadata)
 import store.registry  # noqa: F401  (registers the compliance tables on Base.metadata)
 from store.db import engine_for
 from store.models import Base, UtcDateTime
