@@ -9,6 +9,7 @@ against the seed text) plus one item the narrative does not name, making up its 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,10 @@ def test_last_year_s_figure_implied_by_a_change_against_last_year_s_document(tmp
     assert (finding.evidence["item"], finding.evidence["stated"], finding.evidence["printed"]) == (
         "支出总计", "5795.44", "5800.44")
     assert "即上年为5795.44万元" in finding.message and "支出总计为5800.44万元" in finding.message
+    # Last year restated on this year's basis is not what last year's document printed: not compared.
+    for sentence in budget.sentences:
+        sentence.text = re.sub(r"与\s*2023\s*年预算相比", "按可比口径与2023年预算相比", sentence.text)
+    assert PREVIOUS_YEAR.run(Pair(budget, changed, f"《{PUYANG_TITLE}》")) == []
 
 
 @pytest.mark.slow

@@ -110,11 +110,17 @@ def _three_public(table: Table, subject: str) -> tuple[Row, Figure, str] | None:
 _OTHER_MEASURE = {"budget": re.compile(r"执行|决算|实际"), "final": re.compile(r"预算")}
 
 
-def _against_last_year_s(doc: Document, sentence: Sentence) -> bool:
-    """The sentence compares with last year's figures of the document's own measure, and names no other year."""
-    text = NAMED_BUDGET.sub("#", sentence.text)
+# Last year's figure restated on this year's basis (a unit moved in or out) is not the one last year printed.
+_RESTATED = re.compile(r"可比口径|同口径|口径调整|调整后")
+
+
+def _against_last_year_s(doc: Document, *sentences: Sentence) -> bool:
+    """The sentences (this year's figure's and its change's) compare with last year's figures of the
+    document's own measure as printed then, and name no other year."""
+    text = NAMED_BUDGET.sub("#", "".join(dict.fromkeys(s.text for s in sentences)))
     years = {int(y) for y in YEAR.findall(text)}
-    return not _OTHER_MEASURE[doc.kind].search(text) and years <= {doc.year, doc.year - 1}
+    return (not _OTHER_MEASURE[doc.kind].search(text) and not _RESTATED.search(text)
+            and years <= {doc.year, doc.year - 1})
 
 
 def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
@@ -122,7 +128,7 @@ def _previous_year(pair: Pair, ctx: Context) -> Iterable[Finding]:
     claims = Context(doc).claims
     for index, claim in enumerate(claims):
         found = last_year(claims, index, claim) if claim.kind == "change" else None
-        if found is None or not _against_last_year_s(doc, claim.sentence):
+        if found is None or not _against_last_year_s(doc, found[0].sentence, claim.sentence):
             continue
         current, previous = found
         target = resolve(ctx, current)
