@@ -8,7 +8,7 @@ The store is filled directly (bulk inserts), the app served by uvicorn in its ow
 serve --workers N`, default one per CPU, without the start-up refresh that would recompute the generated
 standings), and each client loops
 over a mix of requests: the overview (page and API), compliance pages with and without filters, documents,
-sources. Keep-alive connections; latency is measured per request by the client.
+sources, the findings explorer (low rates in a province lowest first, errors by amount). Keep-alive connections; latency is measured per request by the client.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import psycopg  # noqa: E402
 import requests  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from store.db import migrate, session_scope  # noqa: E402
 from store.models import Blob, Document, FindingRow, Source  # noqa: E402
@@ -68,9 +68,7 @@ def fill(url: str, scale: int) -> int:
                                                 current_sha256=f"{n:064x}") for n in range(documents)])
         for start in range(0, documents * 5, 50000):
             chunk = range(start, min(start + 50000, documents * 5))
-            session.execute(insert(FindingRow), [dict(sha256=f"{n // 5:064x}", rule="R-SUM", category="reconciliation",
-                                                      severity="error", message="合计不等于各项之和", page=1 + n % 9,
-                                                      evidence={}) for n in chunk])
+            session.execute(insert(FindingRow), [_finding(n) for n in chunk])
         session.execute(insert(Entity), [dict(id=n + 1, name=f"某单位{n}", aliases=[], level="部门单位"[n % 2 * 2:][:2],
                                               region=REGIONS[n % len(REGIONS)], sources=[f"s{n % 20}"])
                                          for n in range(entities)])
@@ -83,7 +81,20 @@ def fill(url: str, scale: int) -> int:
                                                      year=2024, kind="final", method="auto", matched_at=now,
                                                      reason=None if n % 100 else "未找到名称相符的单位")
                                                 for n in range(documents)])
+    with session_scope(url) as session:  # planner statistics, as autovacuum (or SQLite's optimize) keeps them
+        session.execute(text("ANALYZE"))
     return documents
+
+
+def _finding(n: int) -> dict:
+    """Every fifth finding a low completion rate with its budget (what the explorer sorts), the rest errors."""
+    if n % 5 == 0:
+        rate, budget = n % 97 + 0.5, 10 + n % 1000
+        return dict(sha256=f"{n // 5:064x}", rule="C-NARRATIVE", category="low_completion", severity="warning",
+                    message=f"预算完成率{rate}%", page=1 + n % 9, evidence={"rate": rate, "budget": budget},
+                    rate=rate, amount=budget)
+    return dict(sha256=f"{n // 5:064x}", rule="R-SUM", category="reconciliation", severity="error",
+                message="合计不等于各项之和", page=1 + n % 9, evidence={"difference": n % 50}, amount=n % 50)
 
 
 def serve(url: str, work: Path, workers: int) -> tuple[subprocess.Popen, str]:
@@ -126,7 +137,10 @@ def load(base: str, documents: int, clients: int, seconds: float) -> tuple[dict[
              lambda r: f"/api/compliance?page={r.randint(1, 300)}",
              lambda r: f"/api/compliance?region={REGIONS[r.randrange(len(REGIONS))].split('/')[1]}&timeliness=overdue",
              lambda r: f"/compliance?year=2025&kind=final&sort=days_late&order=desc&page={r.randint(1, 50)}",
-             lambda r: f"/api/documents/{r.randint(1, documents)}", lambda r: "/api/sources"]
+             lambda r: f"/api/documents/{r.randint(1, documents)}", lambda r: "/api/sources",
+             lambda r: f"/findings?region={REGIONS[r.randrange(len(REGIONS))].rsplit('/', 1)[0]}&category=low_completion"
+                       f"&rate_below=30&sort=rate&order=asc&page={r.randint(1, 20)}",
+             lambda r: f"/api/findings?severity=error&sort=amount&order=desc&page={r.randint(1, 100)}"]
     latencies: dict[str, list[float]] = {}
     errors = []
 

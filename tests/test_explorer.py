@@ -147,6 +147,20 @@ def test_pages_sorted_by_amount(client):
     assert [r["finding_id"] for r in newest] == sorted((r["finding_id"] for r in newest), reverse=True)
 
 
+def test_a_broad_filter_is_counted_and_paged_to_a_thousand(store, monkeypatch):
+    """Counting every match of a broad filter cost more than the page: it stops past COUNTED, says there are
+    more, and pages that far; the export still holds every match."""
+    settings, _ = store
+    monkeypatch.setattr("web.explorer.COUNTED", 50)
+    client = TestClient(create_app(settings))
+    found = api(client, entity="水利局", sort="amount", order="desc")
+    assert (found["total"], found["more"], found["pages"]) == (50, True, 1)
+    assert [r["amount"] for r in found["rows"]] == [float(n) for n in range(60, 10, -1)]
+    assert (api(client, entity="教育局")["total"], api(client, entity="教育局")["more"]) == (5, False)
+    assert "超过 50 条" in client.get("/findings", params={"entity": "水利局"}).text
+    assert len(list(csv.reader(io.StringIO(client.get("/export/findings.csv", params={"entity": "水利局"}).text)))) == 61
+
+
 def test_a_page_costs_the_same_queries_however_many_rows(store):
     settings, _ = store
     statements = []

@@ -30,6 +30,7 @@ Store = Annotated[Session, Depends(db)]
 _EXPORTS = {"csv": ("text/csv; charset=utf-8", to_csv),
             "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx)}
 _SORTS = {"newest": FindingRow.id, "amount": FindingRow.amount, "rate": FindingRow.rate}
+COUNTED = 1000  # findings a filter is counted and paged to: 20 pages; narrower filters reach the rest
 
 
 class FindingFilters(BaseModel):
@@ -65,11 +66,14 @@ def explore(session: Session, filters: FindingFilters, page: int | None = 1) -> 
     if page is None:
         found = list(session.execute(query))
         return ExploredFindings(total=len(found), page=1, pages=1, rows=_rows(session, found))
-    total = session.scalar(_filtered(session, select(func.count(FindingRow.id)), filters))
-    pages = max(ceil(total / PAGE_SIZE), 1)
+    # Counted up to COUNTED only: counting every match of a broad filter cost more than the page itself.
+    matching = _filtered(session, select(FindingRow.id), filters).limit(COUNTED + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matching))
+    pages = max(ceil(min(total, COUNTED) / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
     found = list(session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return ExploredFindings(total=total, page=page, pages=pages, rows=_rows(session, found))
+    return ExploredFindings(total=min(total, COUNTED), more=total > COUNTED, page=page, pages=pages,
+                            rows=_rows(session, found))
 
 
 def _filtered(session: Session, query: Select, filters: FindingFilters) -> Select:

@@ -235,3 +235,5 @@ class ExploredFinding(FindingCore):
 
 class ExploredFindings(Paged):
     rows: list[ExploredFinding]
+    more: bool = Field(False, description="more findings match than `total` (the explorer counts and pages up to "
+                                          "1,000; exports hold them all)")
