@@ -27,6 +27,11 @@ def to_dict(doc: Document) -> dict:
     }
 
 
+def readable(data: dict) -> bool:
+    """Whether ``data`` was kept in this module's current form (an older one waits for the file's next parse)."""
+    return data.get("version") == VERSION
+
+
 def from_dict(data: dict) -> Document:
     return Document(
         kind=data["kind"], level=data["level"], scope=data["scope"], entity=data["entity"], year=data["year"],

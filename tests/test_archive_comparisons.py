@@ -18,6 +18,7 @@ import pytest
 from render_seeds import render
 
 from conftest import REAL_CORPUS
+from registry_fixture import sqlite_url  # noqa: F401  (fixture)
 from parsers import parse_file
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
@@ -180,3 +181,29 @@ def test_the_pipeline_compares_archived_pairs_and_alerts_each_once(tmp_path):
         assert again.returncode == 0, again.stderr[-3000:]
         assert len(rows(db, FindingRow, FindingRow.other_sha256.is_not(None))) == 2
         assert len([a for a in rows(db, Alert) if a.key.startswith("compared|")]) == 2
+
+
+def test_a_failing_comparison_leaves_the_file_s_own_result(sqlite_url, tmp_path, monkeypatch):  # noqa: F811
+    """A comparison that raises is logged and rolled back alone: the file keeps its status, findings and content."""
+    from registry_fixture import add_document, add_source, settings_for
+
+    from fiscalwatch.checker import check_file
+    from store.db import session_scope
+    from store.models import BlobContent
+    from workers import processing
+
+    settings = settings_for(sqlite_url, tmp_path, alerts=[])
+    with session_scope(sqlite_url) as session:
+        add_source(session)
+        sha256 = add_document(session, "济源市社会医疗保险中心2023年度单位决算", date(2024, 10, 20),
+                              parse_status="processing").current_sha256
+
+    def broken(*_args):
+        raise RuntimeError("comparison bug")
+
+    monkeypatch.setattr(processing, "compare_with_archive", broken)
+    processing.store_result(settings, sha256, check_file(render("000", "pdf")))
+    with session_scope(sqlite_url) as session:
+        blob = session.get(Blob, sha256)
+        assert (blob.status, blob.entity) == ("ok", "济源市社会医疗保险中心") and blob.findings
+        assert session.get(BlobContent, sha256) is not None

@@ -68,8 +68,8 @@ def _compare(session: Session, settings: Settings, rule: ArchiveRule, subject: B
     # Locked, so two workers storing both sides at once do not both write the pair's findings.
     subject = session.get(Blob, subject.sha256, with_for_update=True)
     contents = [session.get(BlobContent, b.sha256) for b in (subject, other)]
-    if None in contents:
-        return 0
+    if any(c is None or not serialize.readable(c.content) for c in contents):
+        return 0  # not kept, or kept by an older reader: compared once it is parsed again
     doubted = {f.table_title for f in other.findings if f.rule == GATE.id and f.table_title}
     pair = Pair(serialize.from_dict(contents[0].content), serialize.from_dict(contents[1].content),
                 _title(session, other), doubted)

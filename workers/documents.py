@@ -60,6 +60,8 @@ def _not_comparable(blob: Blob | None, content: BlobContent | None, which: str) 
         return f"{which}不是预决算文件（{blob.error or '未说明原因'}）"
     if content is None:
         return f"{which}的解析内容未保存（解析早于内容存档功能）"
+    if not serialize.readable(content.content):
+        return f"{which}的解析内容为旧格式，需重新解析后才能对比"
     return None
 
 

@@ -108,7 +108,11 @@ def _settled(session, settings: Settings, sha256: str) -> None:
     """The content's findings are final: alert them, then compare it with the archive."""
     for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
         queue_document_alerts(session, settings, document)
-    compare_with_archive(session, settings, sha256)
+    try:  # a comparison that fails must not cost the file its own result
+        with session.begin_nested():
+            compare_with_archive(session, settings, sha256)
+    except Exception:
+        log.exception("comparing %s with the archive failed", sha256)
 
 
 def _unreadable(result: CheckResult) -> dict[int, str]:
