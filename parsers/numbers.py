@@ -34,10 +34,6 @@ def clean(text: str | None) -> str:
     return _SPACE.sub("", text or "").replace("，", ",").replace("．", ".")
 
 
-def is_blank(text: str | None) -> bool:
-    return clean(text) in _BLANKS - {"0", "0.0", "0.00"}
-
-
 def parse_amount(text: str | None) -> Decimal | None:
     """An amount cell: None when the text is not a number; blanks and dashes are zero."""
     value = clean(text)
