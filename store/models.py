@@ -9,6 +9,8 @@ from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, Integer,
                         UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from validators.core import Finding
+
 
 class UtcDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
@@ -154,12 +156,17 @@ class FindingRow(Base):
     blob: Mapped[Blob] = relationship(back_populates="findings", foreign_keys=[sha256])
 
     @classmethod
-    def of(cls, finding, other_sha256: str | None = None) -> FindingRow:
+    def of(cls, finding: Finding, other_sha256: str | None = None) -> FindingRow:
         """The stored form of a validators.core.Finding."""
         evidence = finding.evidence
         return cls(rule=finding.rule, category=finding.category, severity=finding.severity, message=finding.message,
                    page=finding.page, table_title=finding.table, evidence=evidence, other_sha256=other_sha256,
                    amount=_amount(evidence), rate=_number(evidence.get("rate")))
+
+    def finding(self) -> Finding:
+        """The validators.core.Finding this row stores (what alerts are composed from)."""
+        return Finding(rule=self.rule, category=self.category, severity=self.severity, message=self.message,
+                       page=self.page, table=self.table_title, evidence=self.evidence)
 
 
 # The money a finding is about, in order of preference: the gap it found, else the budget it measures.
@@ -278,7 +285,6 @@ class Alert(Base):
     body: Mapped[str] = mapped_column(Text)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     source_id: Mapped[str | None] = mapped_column(String(100))
-    region: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

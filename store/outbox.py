@@ -13,6 +13,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from alerts import Event, Message, compose_event, routes_for
+from alerts.channels import channel_style
 from fiscalwatch.settings import FEED_URL, AlertRoute
 from store.models import Alert, Base
 
@@ -47,7 +48,6 @@ def enqueue(session: Session, key: str, route: AlertRoute, message: Message,
     now = datetime.now(timezone.utc)
     row = Alert(key=full_key, channel=route.url, category=message.category, severity=message.severity,
                 title=message.title, body=message.body, document_id=document_id, source_id=message.source_id,
-                region=message.region,
                 status="pending", attempts=0, created_at=now, next_attempt_at=now)
     session.add(row)
     session.flush()
@@ -56,9 +56,10 @@ def enqueue(session: Session, key: str, route: AlertRoute, message: Message,
 
 def enqueue_event(session: Session, key: str, event: Event, routes: list[AlertRoute],
                   document_id: int | None = None) -> list[Alert]:
-    """Compose an event (replaced, withdrawn, overdue…) and queue it for every route that wants it."""
-    message = compose_event(event)
-    queued = (enqueue(session, key, route, message, document_id) for route in routes_for(message, routes))
+    """Compose an event (replaced, withdrawn, overdue…) and queue it for every route that wants it, in the
+    route's channel style."""
+    queued = (enqueue(session, key, route, compose_event(event, channel_style(route.url)), document_id)
+              for route in routes_for(compose_event(event), routes))
     return [row for row in queued if row is not None]
 
 

@@ -14,13 +14,12 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from alerts.routing import within
 from store.models import Blob, Document, FindingRow, Source, Version
 from validators.core import CATEGORIES, SEVERITIES
 from web.auth import reader
 from web.deps import db, settings_of
 from web.export import findings_sheet, to_csv, to_xlsx
-from web.queries import PAGE_SIZE, years
+from web.queries import PAGE_SIZE, in_region, regions_above, years
 from web.render import render
 from web.schemas import ExploredFinding, ExploredFindings
 
@@ -81,8 +80,7 @@ def _filtered(session: Session, query: Select, filters: FindingFilters) -> Selec
              .join(Document, (Document.current_sha256 == FindingRow.sha256) & (Document.status == "active"))
              .join(Source, Source.id == Document.source_id))
     if filters.region:
-        known = session.scalars(select(Source.region).distinct().where(Source.region.is_not(None)))
-        query = query.where(Source.region.in_([r for r in known if within(r, filters.region)]))
+        query = query.where(in_region(session, Source.region, filters.region))
     if filters.entity:
         query = query.where(Blob.entity.contains(filters.entity.strip(), autoescape=True))
     if filters.rate_below is not None:
@@ -132,7 +130,7 @@ def findings_page(request: Request, session: Store, filters: Filters, page: int 
     return render(request, "findings.html", {
         "table": explore(session, filters, page), "filters": filters,
         "params": filters.model_dump(exclude_defaults=True), "years": years(session),
-        "regions": _regions(session)})
+        "regions": regions_above(session, Source.region)})
 
 
 @pages.get("/export/findings.{extension}", dependencies=[Depends(reader)])
@@ -144,15 +142,6 @@ def findings_export(request: Request, session: Store, filters: Filters, extensio
     name = quote(f"核查发现.{extension}")
     return Response(content, media_type=media_type, headers={
         "Content-Disposition": f"attachment; filename=findings.{extension}; filename*=UTF-8''{name}"})
-
-
-def _regions(session: Session) -> list[str]:
-    """The sources' regions and every region above them."""
-    found = set()
-    for region in session.scalars(select(Source.region).distinct().where(Source.region.is_not(None))):
-        parts = region.strip("/").split("/")
-        found |= {"/".join(parts[:length]) for length in range(1, len(parts) + 1)}
-    return sorted(found)
 
 
 def public_base(request: Request) -> str:

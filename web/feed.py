@@ -17,11 +17,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from alerts.compose import CATEGORY_LABELS
-from alerts.routing import within
 from store.outbox import FeedEntry
 from web.auth import is_admin
 from web.deps import db, settings_of
 from web.explorer import public_base
+from web.queries import in_region
 
 router = APIRouter(include_in_schema=False)
 ENTRIES = 100  # the newest entries a feed document holds; readers keep what they fetched before
@@ -68,8 +68,7 @@ def alerts_feed(request: Request, session: Annotated[Session, Depends(db)], regi
 
 def _filtered(session: Session, query: Select, region: str, source: str, category: str) -> Select:
     if region:
-        known = session.scalars(select(FeedEntry.region).distinct().where(FeedEntry.region.is_not(None)))
-        query = query.where(FeedEntry.region.in_([r for r in known if within(r, region)]))
+        query = query.where(in_region(session, FeedEntry.region, region))
     if source:
         query = query.where(FeedEntry.source_id == source)
     if category:

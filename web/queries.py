@@ -12,6 +12,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from alerts.compose import RANK
+from alerts.routing import within
 from store.models import Blob, CrawlRun, Document, Source
 from store.registry import DocumentMatch, Entity, Expectation
 from web.evidence import page_links
@@ -117,11 +118,23 @@ def regions(session: Session) -> list[str]:
 
 
 def _regions(session: Session) -> list[str]:
+    return regions_above(session, Entity.region)
+
+
+def regions_above(session: Session, column) -> list[str]:
+    """Every region in ``column`` and the regions above it: 河南省, 河南省/濮阳市, …"""
     found = set()
-    for region in session.scalars(select(Entity.region).distinct().where(Entity.region.is_not(None))):
-        parts = region.split("/")
+    for region in session.scalars(select(column).distinct().where(column.is_not(None))):
+        parts = region.strip("/").split("/")
         found |= {"/".join(parts[:length]) for length in range(1, len(parts) + 1)}
     return sorted(found)
+
+
+def in_region(session: Session, column, region: str):
+    """``column`` within ``region`` by path, as alert routes cover regions ("河南省" covers 河南省/濮阳市, not
+    河南省直): the condition names the distinct regions stored that it covers."""
+    known = session.scalars(select(column).distinct().where(column.is_not(None)))
+    return column.in_([r for r in known if within(r, region)])
 
 
 def compliance(session: Session, filters: Filters, page: int | None = 1) -> ComplianceTable:

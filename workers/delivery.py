@@ -126,5 +126,4 @@ def _findings(session: Session, document: Document) -> list[Finding]:
     blob = session.get(Blob, document.current_sha256) if document.current_sha256 else None
     if blob is None or blob.status != "ok":
         return []
-    return [Finding(rule=f.rule, category=f.category, severity=f.severity, message=f.message, page=f.page,
-                    table=f.table_title, evidence=f.evidence) for f in blob.findings]
+    return [f.finding() for f in blob.findings]

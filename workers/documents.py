@@ -6,13 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts import DocumentInfo, Event, compose_event, document_alerts, routes_for
-from alerts.channels import channel_style
+from alerts import DocumentInfo, Event, document_alerts
 from fiscalwatch.settings import Settings
 from parsers import serialize
 from store.models import PARSE_UNFINISHED, Blob, BlobContent, Document, Version
-from store.outbox import enqueue
-from validators.core import Finding
+from store.outbox import enqueue, enqueue_event
 from validators.version_diff import VersionDiff, compare
 
 
@@ -74,8 +72,7 @@ def queue_document_alerts(session: Session, settings: Settings, document: Docume
     if blob.status != "ok":
         return replaced
     # Findings comparing this content with another document are alerted once per pair (workers.comparisons).
-    findings = [Finding(rule=f.rule, category=f.category, severity=f.severity, message=f.message, page=f.page,
-                        table=f.table_title, evidence=f.evidence) for f in blob.findings if f.other_sha256 is None]
+    findings = [f.finding() for f in blob.findings if f.other_sha256 is None]
     info = document_info(session, settings, document)
     queued = [enqueue(session, f"document|{document.id}|{blob.sha256}", route, message, document.id)
               for route, message in document_alerts(info, findings, settings.alerts, settings.alert_top_findings)]
@@ -99,7 +96,5 @@ def queue_replaced_alert(session: Session, settings: Settings, document: Documen
                   previous_seen=previous.seen_at.date(), when=previous.superseded_at.date(), changes=changes,
                   not_compared=not_compared,
                   diff_url=base + diff_path(document.id, previous.sha256, current.sha256) if base else None)
-    key = f"replaced|{document.id}|{current.sha256}"
-    queued = [enqueue(session, key, route, compose_event(event, channel_style(route.url)), document.id)
-              for route in routes_for(compose_event(event), settings.alerts)]
-    return sum(row is not None for row in queued)
+    return len(enqueue_event(session, f"replaced|{document.id}|{current.sha256}", event, settings.alerts,
+                             document.id))

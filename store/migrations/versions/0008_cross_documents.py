@@ -1,5 +1,5 @@
-"""documents compared with each other: parsed contents kept, findings that name a second document, the
-amount and rate the findings explorer sorts by, and the region of each alert for its Atom feed
+"""documents compared with each other: parsed contents kept, findings that name a second document, and the
+amount and rate the findings explorer sorts by
 
 Revision ID: 0008
 Revises: 0007
@@ -32,8 +32,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_findings_rule', ['rule'])
         batch_op.create_index('ix_findings_rate', ['rate'])
         batch_op.create_index('ix_findings_amount', ['amount'])
-    with op.batch_alter_table('alerts') as batch_op:
-        batch_op.add_column(sa.Column('region', sa.String(200), nullable=True))
     findings = sa.table('findings', sa.column('id', sa.Integer), sa.column('evidence', sa.JSON),
                         sa.column('amount', sa.Float), sa.column('rate', sa.Float))
     connection = op.get_bind()
@@ -41,15 +39,9 @@ def upgrade() -> None:
         evidence = evidence or {}
         connection.execute(findings.update().where(findings.c.id == id_).values(
             amount=_amount(evidence), rate=_number(evidence.get('rate'))))
-    alerts = sa.table('alerts', sa.column('source_id'), sa.column('region'))
-    sources = sa.table('sources', sa.column('id'), sa.column('region'))
-    connection.execute(alerts.update().values(region=sa.select(sources.c.region).where(
-        sources.c.id == alerts.c.source_id).scalar_subquery()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('alerts') as batch_op:
-        batch_op.drop_column('region')
     with op.batch_alter_table('findings') as batch_op:
         for index in ('ix_findings_amount', 'ix_findings_rate', 'ix_findings_rule', 'ix_findings_category_severity',
                       'ix_findings_other_sha256'):
