@@ -8,14 +8,6 @@ RUN useradd --create-home --uid 1000 fiscalwatch
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY fiscalwatch fiscalwatch
-COPY parsers parsers
-COPY validators validators
-COPY crawlers crawlers
-COPY store store
-COPY workers workers
-COPY alerts alerts
-COPY compliance compliance
-COPY web web
 COPY config config
 RUN pip install '.[ops]' && mkdir -p /data && chown fiscalwatch /data
 USER fiscalwatch

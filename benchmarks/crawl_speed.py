@@ -29,11 +29,11 @@ from render_seeds import render  # noqa: E402
 from webhook import WebhookReceiver  # noqa: E402
 
 from fiscalwatch.settings import load_settings  # noqa: E402
-from store.db import session_scope  # noqa: E402
-from store.models import Alert, CrawlRun, DocumentUrl  # noqa: E402
-from workers.crawl import run_crawl  # noqa: E402
-from workers.fetching import run_fetch  # noqa: E402
-from workers.runner import prepare  # noqa: E402
+from fiscalwatch.store.db import session_scope  # noqa: E402
+from fiscalwatch.store.models import Alert, CrawlRun, DocumentUrl  # noqa: E402
+from fiscalwatch.workers.crawl import run_crawl  # noqa: E402
+from fiscalwatch.workers.fetching import run_fetch  # noqa: E402
+from fiscalwatch.workers.runner import prepare  # noqa: E402
 
 
 def crawl_pass(settings) -> tuple[int, int]:

@@ -37,10 +37,10 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from store.db import migrate, session_scope  # noqa: E402
-from store.models import Blob, Document, FindingRow, Source  # noqa: E402
-from store.registry import DocumentMatch, Entity, Expectation  # noqa: E402
-from workers.app import CONFIG_ENV  # noqa: E402
+from fiscalwatch.store.db import migrate, session_scope  # noqa: E402
+from fiscalwatch.store.models import Blob, Document, FindingRow, Source  # noqa: E402
+from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation  # noqa: E402
+from fiscalwatch.workers.app import CONFIG_ENV  # noqa: E402
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REGIONS = [f"河南省/{city}/{county}" for city in ("濮阳市", "洛阳市", "郑州市", "开封市")
@@ -206,7 +206,7 @@ def run(kind: str, scale: int, clients: int, seconds: float, workers: int) -> No
                 print(f"  {path:22} {_percentiles(values)}")
         finally:
             if name:
-                from store.db import engine_for
+                from fiscalwatch.store.db import engine_for
 
                 engine_for(url).dispose()
                 with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:

@@ -285,7 +285,7 @@ def check_all(files: list[Bad], progress: bool = False) -> list[Outcome]:
     import traceback
 
     from fiscalwatch.checker import check_file
-    from parsers import limits
+    from fiscalwatch.parsers import limits
 
     outcomes = []
     for n, bad in enumerate(files):

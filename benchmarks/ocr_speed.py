@@ -39,9 +39,9 @@ import render_seeds  # noqa: E402
 
 from fiscalwatch.checker import parse_limits  # noqa: E402
 from fiscalwatch.settings import Settings  # noqa: E402
-from parsers import ocr, parse_file  # noqa: E402
-from parsers.model import Document  # noqa: E402
-from validators import validate  # noqa: E402
+from fiscalwatch.parsers import ocr, parse_file  # noqa: E402
+from fiscalwatch.parsers.model import Document  # noqa: E402
+from fiscalwatch.validators import validate  # noqa: E402
 
 
 def _timed(work) -> tuple[float, float, object]:

@@ -8,12 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from fiscalwatch.settings import Settings
-from parsers import OcrBudget, Parsed, UnreadableFile, no_documents, parse_documents, primary
-from parsers.disclosure import not_a_disclosure
-from parsers.limits import Limits, run_limited
-from parsers.model import Document
-from validators import validate
-from validators.core import Finding
+from fiscalwatch.parsers import OcrBudget, Parsed, UnreadableFile, no_documents, parse_documents, primary
+from fiscalwatch.parsers.disclosure import not_a_disclosure
+from fiscalwatch.parsers.limits import Limits, run_limited
+from fiscalwatch.parsers.model import Document
+from fiscalwatch.validators import validate
+from fiscalwatch.validators.core import Finding
 
 
 WHOLE = 100_000  # OCR pages of a whole read: every page, within the parse's time limit

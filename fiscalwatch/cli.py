@@ -41,7 +41,7 @@ def _settings(config: Path | None) -> Settings:
 
 
 def _bootstrap(config: Path | None, loglevel: str = "INFO") -> Settings:
-    from workers.app import bootstrap, setup_console
+    from fiscalwatch.workers.app import bootstrap, setup_console
 
     setup_console(loglevel)
     try:
@@ -115,7 +115,7 @@ def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
 def watch(config: Path | None, once: bool, loglevel: str) -> None:
     """Run the monitor: worker and scheduler in one process (embedded default)."""
     from fiscalwatch.report import once_summary
-    from workers.runner import BrokerUnavailable, run_once, run_worker
+    from fiscalwatch.workers.runner import BrokerUnavailable, run_once, run_worker
 
     settings = _bootstrap(config, loglevel)
     if not once:
@@ -134,8 +134,8 @@ def watch(config: Path | None, once: bool, loglevel: str) -> None:
 def status(config: Path | None) -> None:
     """Sources with their last crawl and health, queue depths, documents by status, undelivered alerts."""
     from fiscalwatch.report import status_text
-    from web.metrics import snapshot
-    from workers.runner import prepare
+    from fiscalwatch.web.metrics import snapshot
+    from fiscalwatch.workers.runner import prepare
 
     settings = _bootstrap(config, "WARNING")
     prepare(settings)
@@ -149,8 +149,8 @@ def status(config: Path | None) -> None:
               help="Comma-separated queues, e.g. parse for a parsing-only worker.")
 def worker(config: Path | None, loglevel: str, queues: str) -> None:
     """Run a worker for the crawl, parse and alert queues (distributed role)."""
-    from workers.app import QUEUES
-    from workers.runner import run_worker
+    from fiscalwatch.workers.app import QUEUES
+    from fiscalwatch.workers.runner import run_worker
 
     chosen = tuple(name.strip() for name in queues.split(",") if name.strip())
     if not chosen or set(chosen) - set(QUEUES):
@@ -163,7 +163,7 @@ def worker(config: Path | None, loglevel: str, queues: str) -> None:
 @loglevel_option
 def beat(config: Path | None, loglevel: str) -> None:
     """Run the scheduler alone (distributed role; exactly one per deployment)."""
-    from workers.runner import run_beat
+    from fiscalwatch.workers.runner import run_beat
 
     run_beat(_bootstrap(config, loglevel), loglevel=loglevel)
 
@@ -172,7 +172,7 @@ def beat(config: Path | None, loglevel: str) -> None:
 @config_option
 def migrate_command(config: Path | None) -> None:
     """Create or upgrade the database schema."""
-    from workers.runner import prepare
+    from fiscalwatch.workers.runner import prepare
 
     prepare(_bootstrap(config))
     click.echo("数据库结构已是最新。")
@@ -194,8 +194,8 @@ def serve(config: Path | None, host: str, port: int, workers: int | None, loglev
 
     import uvicorn
 
-    from compliance import refresh_compliance
-    from workers.runner import prepare
+    from fiscalwatch.compliance import refresh_compliance
+    from fiscalwatch.workers.runner import prepare
 
     settings = _bootstrap(config, loglevel)
     prepare(settings)
@@ -207,8 +207,8 @@ def serve(config: Path | None, host: str, port: int, workers: int | None, loglev
 
 def dashboard():
     """The dashboard app of one `serve` process, on the settings its parent was started with."""
-    from web.app import create_app
-    from workers.app import bootstrap
+    from fiscalwatch.web.app import create_app
+    from fiscalwatch.workers.app import bootstrap
 
     return create_app(bootstrap())
 
@@ -227,8 +227,8 @@ kind_option = click.option("--kind", metavar="KIND", help="budget/预算 or fina
 def registry_import(file: Path, config: Path | None) -> None:
     """Import entities and expected publications from FILE (CSV, XLSX or YAML; example:
     config/registry.example.csv). Entities are created or updated by name, never deleted."""
-    from compliance import RegistryError, import_registry
-    from store.db import session_scope
+    from fiscalwatch.compliance import RegistryError, import_registry
+    from fiscalwatch.store.db import session_scope
 
     settings = _prepared(config)
     try:
@@ -249,8 +249,8 @@ def registry_import(file: Path, config: Path | None) -> None:
 def registry_assign(document: int, entity: str, year: int, kind: str | None, config: Path | None) -> None:
     """Assign DOCUMENT (an id from the dashboard's 待匹配 page) to ENTITY (id, name or alias) for fiscal YEAR
     by hand; automatic matching leaves it alone afterwards."""
-    from compliance import KINDS, assign_document, find_entity
-    from store.db import session_scope
+    from fiscalwatch.compliance import KINDS, assign_document, find_entity
+    from fiscalwatch.store.db import session_scope
 
     settings = _prepared(config)
     kinds = {**{k: k for k in KINDS}, **{label: k for k, label in KINDS.items()}}
@@ -274,7 +274,7 @@ def registry_refresh(config: Path | None) -> None:
 
 
 def _prepared(config: Path | None) -> Settings:
-    from workers.runner import prepare
+    from fiscalwatch.workers.runner import prepare
 
     settings = _bootstrap(config, "WARNING")
     prepare(settings)
@@ -282,7 +282,7 @@ def _prepared(config: Path | None) -> Settings:
 
 
 def _refresh(settings: Settings) -> None:
-    from compliance import refresh_compliance
+    from fiscalwatch.compliance import refresh_compliance
 
     click.echo(refresh_compliance(settings).describe())
 

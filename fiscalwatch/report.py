@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from fiscalwatch.checker import CheckResult
-    from store.models import Blob, CrawlRun, DocumentUrl, Source
-    from web.metrics import Snapshot
-    from workers.runner import OnceReport
+    from fiscalwatch.store.models import Blob, CrawlRun, DocumentUrl, Source
+    from fiscalwatch.web.metrics import Snapshot
+    from fiscalwatch.workers.runner import OnceReport
 
 KIND = {"final": "决算", "budget": "预算"}
 SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}

@@ -16,7 +16,7 @@ import redis
 import yaml
 from sqlalchemy import select
 
-from store.db import session_scope
+from fiscalwatch.store.db import session_scope
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379"
@@ -37,7 +37,7 @@ def backend(kind: str, work: Path):
     try:
         yield {"database_url": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "broker_url": broker.url}
     finally:
-        from store.db import engine_for
+        from fiscalwatch.store.db import engine_for
 
         engine_for(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}").dispose()
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:

@@ -11,11 +11,11 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from compliance import refresh_compliance
+from fiscalwatch.compliance import refresh_compliance
 from fiscalwatch.settings import AlertRoute, Settings
-from store.archive import relative_path
-from store.db import engine_for, migrate, session_scope
-from store.models import Blob, CrawlRun, Document, DocumentUrl, FindingRow, Source, Version
+from fiscalwatch.store.archive import relative_path
+from fiscalwatch.store.db import engine_for, migrate, session_scope
+from fiscalwatch.store.models import Blob, CrawlRun, Document, DocumentUrl, FindingRow, Source, Version
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 REGION = "河南省/濮阳市"

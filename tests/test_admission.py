@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from web.admission import Admission
+from fiscalwatch.web.admission import Admission
 
 
 def _app(release: threading.Semaphore, inside: list[str]):

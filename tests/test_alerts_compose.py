@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from alerts.channels import channel_style, unpack
-from alerts.compose import DocumentInfo, Event, compose_digest, compose_document_alert, compose_event
-from validators.core import Finding
+from fiscalwatch.alerts.channels import channel_style, unpack
+from fiscalwatch.alerts.compose import DocumentInfo, Event, compose_digest, compose_document_alert, compose_event
+from fiscalwatch.validators.core import Finding
 
 INFO = DocumentInfo(
     title="濮阳市教育局2023年度部门决算公开", url="https://czj.puyang.gov.cn/yjs/202409/P020240930_1.pdf",

@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from webhook import WebhookReceiver
 
-from alerts.compose import DocumentInfo, Message, compose_document_alert
-from alerts.deliver import DeliveryResult, deliver, validate_url
-from validators.core import Finding
+from fiscalwatch.alerts.compose import DocumentInfo, Message, compose_document_alert
+from fiscalwatch.alerts.deliver import DeliveryResult, deliver, validate_url
+from fiscalwatch.validators.core import Finding
 
 MESSAGE = Message(
     title="濮阳市教育局2023年度决算：错误1项",

@@ -12,8 +12,8 @@ from render_seeds import render
 
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
-from store.db import session_scope
-from store.models import Alert, Blob, Document, FindingRow
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, Blob, Document, FindingRow
 from webhook import WebhookReceiver
 
 pytestmark = pytest.mark.slow

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from alerts.compose import DocumentInfo, Event, Message, compose_event
-from alerts.routing import document_alerts, findings_for_route, routes_for
+from fiscalwatch.alerts.compose import DocumentInfo, Event, Message, compose_event
+from fiscalwatch.alerts.routing import document_alerts, findings_for_route, routes_for
 from fiscalwatch.settings import AlertRoute
-from validators.core import Finding
+from fiscalwatch.validators.core import Finding
 
 
 def route(name: str, **filters) -> AlertRoute:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pipeline_support import _free_redis_db
 
 from fiscalwatch.settings import Settings
-from workers.app import configure
-from workers.dispatch import send
+from fiscalwatch.workers.app import configure
+from fiscalwatch.workers.dispatch import send
 
 
 def test_messages_follow_the_broker_after_reconfiguration():

@@ -13,8 +13,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from parsers import OcrBudget, parse_file
-from validators import validate
+from fiscalwatch.parsers import OcrBudget, parse_file
+from fiscalwatch.validators import validate
 
 FISCALWATCH = Path(sys.executable).with_name("fiscalwatch")
 pytestmark = pytest.mark.slow  # renders the seeds and runs the checker in subprocesses

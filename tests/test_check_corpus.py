@@ -13,8 +13,8 @@ import pdfplumber
 import pytest
 
 from fiscalwatch.checker import CheckResult, check_file
-from parsers.catalog import REQUIRED
-from parsers.numbers import parse_amount
+from fiscalwatch.parsers.catalog import REQUIRED
+from fiscalwatch.parsers.numbers import parse_amount
 
 
 @pytest.fixture(scope="module")

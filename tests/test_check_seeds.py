@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fiscalwatch.checker import CheckResult, check_file
-from parsers.catalog import REQUIRED
+from fiscalwatch.parsers.catalog import REQUIRED
 
 FISCALWATCH = Path(sys.executable).with_name("fiscalwatch")
 

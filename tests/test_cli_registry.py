@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from fiscalwatch.settings import Settings
 from pipeline_support import REPO, fiscalwatch, rows, write_config
-from store.registry import Entity, Expectation
-from web.app import create_app
-from workers.runner import prepare
+from fiscalwatch.store.registry import Entity, Expectation
+from fiscalwatch.web.app import create_app
+from fiscalwatch.workers.runner import prepare
 
 EXAMPLE = REPO / "config" / "registry.example.csv"
 TOKEN = "s3cret-token"

@@ -12,10 +12,10 @@ from registry_fixture import (  # noqa: F401  (database_url is a fixture)
 )
 from sqlalchemy import func, select
 
-from compliance import ImportResult, assign_document, refresh_compliance
-from store.db import alembic_config, session_scope
-from store.models import Alert
-from store.registry import DocumentMatch, Entity, Expectation
+from fiscalwatch.compliance import ImportResult, assign_document, refresh_compliance
+from fiscalwatch.store.db import alembic_config, session_scope
+from fiscalwatch.store.models import Alert
+from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 
 
 def standings(url: str) -> dict[tuple[str, int, str], tuple]:

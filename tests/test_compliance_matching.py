@@ -10,10 +10,10 @@ from openpyxl import Workbook
 from registry_fixture import REGISTRY_CSV, add_document, add_source, sqlite_url  # noqa: F401  (a fixture)
 from sqlalchemy import select
 
-from compliance import RegistryError, apply_registry, assign_document, match_documents, read_registry
-from store.db import session_scope
-from store.models import Document, Source
-from store.registry import DocumentMatch, Entity, Expectation
+from fiscalwatch.compliance import RegistryError, apply_registry, assign_document, match_documents, read_registry
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Document, Source
+from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 
 YAML = """
 entities:

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from compliance.deadlines import due_date
-from compliance.status import Candidate, Standing, evaluate
+from fiscalwatch.compliance.deadlines import due_date
+from fiscalwatch.compliance.status import Candidate, Standing, evaluate
 from fiscalwatch.settings import Settings
 
 DEADLINE = date(2025, 3, 2)

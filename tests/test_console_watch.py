@@ -13,7 +13,7 @@ from render_seeds import render
 
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
-from store.models import CrawlRun, Source
+from fiscalwatch.store.models import CrawlRun, Source
 
 pytestmark = pytest.mark.slow
 

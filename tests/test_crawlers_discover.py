@@ -8,10 +8,10 @@ import pytest
 from bs4 import BeautifulSoup
 from portal import FixturePortal
 
-from crawlers.discover import CacheEntry, Link, MemoryPageCache, discover
-from crawlers.http import Fetcher
-from crawlers.pagination import page_urls
-from crawlers.ratelimit import LocalRateLimiter
+from fiscalwatch.crawlers.discover import CacheEntry, Link, MemoryPageCache, discover
+from fiscalwatch.crawlers.http import Fetcher
+from fiscalwatch.crawlers.pagination import page_urls
+from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
 from fiscalwatch.settings import Selectors, Settings, Source
 
 BUDGET_TABLE = ("<table><tr><th>项目</th><th>预算数</th><th>决算数</th></tr>"

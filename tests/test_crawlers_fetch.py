@@ -19,10 +19,10 @@ import pytest
 import requests
 from portal import FixturePortal
 
-from crawlers.encoding import decode_html
-from crawlers.http import Fetcher
-from crawlers.ratelimit import LocalRateLimiter
-from crawlers.ssrf import AddressGuard, UnsafeTarget, guarded_adapter
+from fiscalwatch.crawlers.encoding import decode_html
+from fiscalwatch.crawlers.http import Fetcher
+from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
+from fiscalwatch.crawlers.ssrf import AddressGuard, UnsafeTarget, guarded_adapter
 from fiscalwatch.settings import Settings
 
 PORTAL_NETWORK = ["127.0.0.1/32"]

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import redis
 
-from crawlers.ratelimit import LocalRateLimiter, RedisRateLimiter, make_rate_limiter
+from fiscalwatch.crawlers.ratelimit import LocalRateLimiter, RedisRateLimiter, make_rate_limiter
 from fiscalwatch.settings import Settings
 
 INTERVAL = 0.15

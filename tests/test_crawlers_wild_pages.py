@@ -22,16 +22,16 @@ import yaml
 from conftest import REPO
 from portal import FixturePortal
 
-from crawlers.discover import MemoryPageCache, discover
-from crawlers.http import Fetcher
-from crawlers.ratelimit import LocalRateLimiter
+from fiscalwatch.crawlers.discover import MemoryPageCache, discover
+from fiscalwatch.crawlers.http import Fetcher
+from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
 from fiscalwatch.settings import Settings, Source, load_settings
 from pipeline_support import rows, write_config
-from store.db import session_scope
-from store.models import CrawlRun
-from store.models import Source as SourceRow
-from workers.crawl import run_crawl
-from workers.runner import prepare
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import CrawlRun
+from fiscalwatch.store.models import Source as SourceRow
+from fiscalwatch.workers.crawl import run_crawl
+from fiscalwatch.workers.runner import prepare
 
 WILD = REPO.parent / "shared" / "corpus" / "wild"
 EXPECTATIONS = REPO / "tests" / "expectations" / "portal_pages.yaml"

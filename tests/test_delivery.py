@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts import Message
+from fiscalwatch.alerts import Message
 from fiscalwatch.settings import AlertRoute, Settings
-from store.db import migrate, session_scope
-from store.models import Alert
-from store.outbox import enqueue
+from fiscalwatch.store.db import migrate, session_scope
+from fiscalwatch.store.models import Alert
+from fiscalwatch.store.outbox import enqueue
 from webhook import WebhookReceiver
-from workers.delivery import run_delivery
+from fiscalwatch.workers.delivery import run_delivery
 
 MESSAGE = Message(title="济源市社会医疗保险中心2023年度决算：警告1项", body="完成率11.38%，低于30%。",
                   category="low_completion", severity="warning")

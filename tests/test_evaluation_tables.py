@@ -10,9 +10,9 @@ import pytest
 from render_seeds import Request, render_many
 
 from fiscalwatch.checker import check_file
-from parsers.evaluation import parse_evaluations
-from parsers.layout import Grid, TextLine
-from parsers.tables import Part
+from fiscalwatch.parsers.evaluation import parse_evaluations
+from fiscalwatch.parsers.layout import Grid, TextLine
+from fiscalwatch.parsers.tables import Part
 
 RENDERINGS = {"text": Request.of("001", "pdf"), "narrow": Request.of("001", "pdf", layout="narrow"),
               "chromium": Request.of("001", "pdf-chromium")}

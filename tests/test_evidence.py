@@ -19,12 +19,12 @@ from registry_fixture import SOURCE, add_document, add_source, at, database_url,
 from conftest import REAL_CORPUS
 from fiscalwatch.checker import check_file
 from fiscalwatch.settings import Settings
-from store.archive import archive
-from store.db import session_scope
-from store.models import Blob, Document, FindingRow, Version
-from web.app import create_app
-from web.evidence import DPI, FIGURE_COLOURS, QUOTE_COLOURS
-from workers.processing import store_result
+from fiscalwatch.store.archive import archive
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob, Document, FindingRow, Version
+from fiscalwatch.web.app import create_app
+from fiscalwatch.web.evidence import DPI, FIGURE_COLOURS, QUOTE_COLOURS
+from fiscalwatch.workers.processing import store_result
 
 PDF = REAL_CORPUS / "putuo_caizhengju_2024_dept_final.pdf"
 SCALE = DPI / 72  # an A4 page stays below the pixel cap

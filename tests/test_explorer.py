@@ -13,11 +13,11 @@ from openpyxl import load_workbook
 from registry_fixture import add_document, add_source, database_url, settings_for  # noqa: F401  (fixture)
 from sqlalchemy import event
 
-from store.db import engine_for, session_scope
-from store.models import Blob, FindingRow, Version
-from validators.core import Finding
-from web.app import create_app
-from web.explorer import FindingFilters, explore
+from fiscalwatch.store.db import engine_for, session_scope
+from fiscalwatch.store.models import Blob, FindingRow, Version
+from fiscalwatch.validators.core import Finding
+from fiscalwatch.web.app import create_app
+from fiscalwatch.web.explorer import FindingFilters, explore
 
 FINAL = dict(year=2024, kind="final", level="部门")
 
@@ -151,7 +151,7 @@ def test_a_broad_filter_is_counted_and_paged_to_a_thousand(store, monkeypatch):
     """Counting every match of a broad filter cost more than the page: it stops past COUNTED, says there are
     more, and pages that far; the export still holds every match."""
     settings, _ = store
-    monkeypatch.setattr("web.explorer.COUNTED", 50)
+    monkeypatch.setattr("fiscalwatch.web.explorer.COUNTED", 50)
     client = TestClient(create_app(settings))
     found = api(client, entity="水利局", sort="amount", order="desc")
     assert (found["total"], found["more"], found["pages"]) == (50, True, 1)

@@ -17,11 +17,11 @@ import redis
 from render_seeds import render
 from sqlalchemy import update
 
-from crawlers.ratelimit import RedisRateLimiter
+from fiscalwatch.crawlers.ratelimit import RedisRateLimiter
 from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
-from store.db import session_scope
-from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, Document, DocumentUrl
 from webhook import WebhookReceiver
 
 FINAL_BLOB = ("ok", "failed", "not_a_disclosure")

@@ -10,13 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 from fiscalwatch.settings import load_settings
 from pipeline_support import rows, write_config
 from portal import FixturePortal
-from crawlers.discover import MAX_LINKS_PER_PAGE
-from store.db import session_scope
-from store.models import Blob, CrawlRun, DocumentUrl, Version
-from workers import fetching
-from workers.crawl import claim, run_crawl
-from workers.dispatch import recover
-from workers.runner import prepare
+from fiscalwatch.crawlers.discover import MAX_LINKS_PER_PAGE
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob, CrawlRun, DocumentUrl, Version
+from fiscalwatch.workers import fetching
+from fiscalwatch.workers.crawl import claim, run_crawl
+from fiscalwatch.workers.dispatch import recover
+from fiscalwatch.workers.runner import prepare
 
 LINKS = 20_000
 

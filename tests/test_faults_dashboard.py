@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select, update
 
-from store.db import engine_for, session_scope
-from store.registry import Entity, Expectation
-from web import queries
+from fiscalwatch.store.db import engine_for, session_scope
+from fiscalwatch.store.registry import Entity, Expectation
+from fiscalwatch.web import queries
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import dashboard_load  # noqa: E402

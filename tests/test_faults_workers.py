@@ -14,10 +14,10 @@ import pytest
 from fiscalwatch.settings import load_settings
 from pipeline_support import backend, rows, spawn, wait_for, write_config
 from portal import FixturePortal
-from store.models import CrawlRun
-from workers.app import configure
-from workers.dispatch import start_crawls
-from workers.runner import prepare
+from fiscalwatch.store.models import CrawlRun
+from fiscalwatch.workers.app import configure
+from fiscalwatch.workers.dispatch import start_crawls
+from fiscalwatch.workers.runner import prepare
 
 pytestmark = pytest.mark.slow
 HANG = 900  # seconds the hanging page takes to answer: far beyond every wait below

@@ -12,16 +12,16 @@ from registry_fixture import add_document, add_source, database_url, settings_fo
 from render_seeds import render
 from sqlalchemy import select
 
-from alerts import Event
+from fiscalwatch.alerts import Event
 from fiscalwatch.settings import FEED_ROUTE, AlertRoute
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
-from store.db import session_scope
-from store.models import Alert, Blob, Document, FindingRow
-from store.outbox import FeedEntry, enqueue_event
-from validators.core import Finding
-from web.app import create_app
-from workers.documents import document_info, queue_document_alerts
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, Blob, Document, FindingRow
+from fiscalwatch.store.outbox import FeedEntry, enqueue_event
+from fiscalwatch.validators.core import Finding
+from fiscalwatch.web.app import create_app
+from fiscalwatch.workers.documents import document_info, queue_document_alerts
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}
 CHANNELS = [AlertRoute(url="json://127.0.0.1:9/ngo"), AlertRoute(url="json://127.0.0.1:9/press", min_severity="error")]

@@ -13,7 +13,7 @@ import pytest
 import format_samples as samples
 from fiscalwatch.checker import check_file
 from fiscalwatch.report import render
-from parsers import archive, parse_documents
+from fiscalwatch.parsers import archive, parse_documents
 
 
 @pytest.fixture(scope="module")

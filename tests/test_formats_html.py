@@ -9,8 +9,8 @@ from bs4 import BeautifulSoup
 
 import format_samples as samples
 from fiscalwatch.checker import check_file
-from parsers import parse_file
-from parsers.html import decode_html, table_grid
+from fiscalwatch.parsers import parse_file
+from fiscalwatch.parsers.html import decode_html, table_grid
 
 
 @pytest.mark.parametrize("encoding,declare", [("utf-8", True), ("gbk", True), ("gbk", False), ("gb18030", True)])

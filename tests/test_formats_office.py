@@ -13,11 +13,11 @@ import pytest
 
 import format_samples as samples
 from fiscalwatch.checker import check_file
-from parsers import UnreadableFile, convert, parse_file
-from parsers.flow import paginate
-from parsers.layout import Grid, TextLine
-from parsers.spreadsheet import number_text, read_xlsx
-from parsers.word import read_docx
+from fiscalwatch.parsers import UnreadableFile, convert, parse_file
+from fiscalwatch.parsers.flow import paginate
+from fiscalwatch.parsers.layout import Grid, TextLine
+from fiscalwatch.parsers.spreadsheet import number_text, read_xlsx
+from fiscalwatch.parsers.word import read_docx
 
 KEY_ERRORS = {"R-ROW", "R-HIER"}
 

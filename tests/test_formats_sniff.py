@@ -13,8 +13,8 @@ import pytest
 
 import format_samples as samples
 from fiscalwatch.checker import check_file
-from parsers import UnreadableFile, parse_file, sniff
-from parsers.convert import SOFFICE, converted
+from fiscalwatch.parsers import UnreadableFile, parse_file, sniff
+from fiscalwatch.parsers.convert import SOFFICE, converted
 
 
 @pytest.fixture(scope="module")

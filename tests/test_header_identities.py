@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from fiscalwatch.checker import check_file
-from parsers import parse_file
-from validators import header_tree
-from validators.table_rules import column_label
+from fiscalwatch.parsers import parse_file
+from fiscalwatch.validators import header_tree
+from fiscalwatch.validators.table_rules import column_label
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wild"
 

@@ -15,9 +15,9 @@ import pytest
 
 from fiscalwatch.checker import check_file
 from fiscalwatch.settings import Settings
-from parsers import UnreadableFile, sniff
-from parsers.convert import SOFFICE, converted
-from parsers.limits import run_limited
+from fiscalwatch.parsers import UnreadableFile, sniff
+from fiscalwatch.parsers.convert import SOFFICE, converted
+from fiscalwatch.parsers.limits import run_limited
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fuzz_files  # noqa: E402
@@ -90,7 +90,7 @@ def test_a_span_bomb_is_refused_before_it_takes_memory(tmp_path):
     path.write_bytes(fuzz_files.span_bomb(999999, 400))
     result = check_file(path)
     assert result.error_code == "too_large"
-    from parsers import limits
+    from fiscalwatch.parsers import limits
 
     assert limits.last_usage.peak_rss_mb < _inherited_mb() + 200  # the areas are summed before anything is allocated
 
@@ -218,8 +218,8 @@ def _gone(pid: int) -> bool:
 def test_a_cover_line_of_a_million_characters_is_identified_quickly():
     """The title pattern only sees a bounded prefix of each line; on a whole line its cost grows much faster
     than the line (5,000 characters took 20 s, 20,000 took 4.6 min), so 1,000,000 would never end."""
-    from parsers.identify import identify
-    from parsers.model import Document
+    from fiscalwatch.parsers.identify import identify
+    from fiscalwatch.parsers.model import Document
 
     cover = "预" * 1_000_000 + "\n" + "2024" * 250_000 + "\n某县财政局2024年度部门预算"
     document = run_limited(lambda: _identified(identify, Document(page_texts=[cover])), memory_mb=512, seconds=60)
@@ -240,7 +240,7 @@ def _identified(identify, document):
     ("span.docx", lambda: fuzz_files.span_bomb_docx(100_000_000), "一行超过"),
 ])
 def test_office_cell_and_dimension_bombs_are_too_large_before_they_take_memory(tmp_path, name, make, cause):
-    from parsers import limits
+    from fiscalwatch.parsers import limits
 
     path = tmp_path / name
     path.write_bytes(make())
@@ -254,7 +254,7 @@ def test_an_ordinary_sheet_reads_the_same_from_the_cells_it_holds(tmp_path):
     from openpyxl import Workbook
     from openpyxl.styles import Border, Side
 
-    from parsers.spreadsheet import read_xlsx
+    from fiscalwatch.parsers.spreadsheet import read_xlsx
 
     book = Workbook()
     sheet = book.active

@@ -13,14 +13,14 @@ import pypdfium2 as pdfium
 import pytest
 from render_seeds import render
 
-from crawlers import Fetcher, MemoryPageCache, discover
-from crawlers.image_pages import bundle, fetch_image_pages
-from crawlers.ratelimit import LocalRateLimiter
+from fiscalwatch.crawlers import Fetcher, MemoryPageCache, discover
+from fiscalwatch.crawlers.image_pages import bundle, fetch_image_pages
+from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
 from fiscalwatch.checker import check_file
 from fiscalwatch.settings import Settings, Source
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from store.models import Blob, Document
+from fiscalwatch.store.models import Blob, Document
 from webhook import WebhookReceiver
 
 SEED = "003"

@@ -13,12 +13,12 @@ from render_seeds import render
 from fiscalwatch.settings import Settings, load_settings
 from pipeline_support import backend, fiscalwatch, write_config
 from portal import FixturePortal
-from web.app import create_app
-from web.metrics import snapshot
+from fiscalwatch.web.app import create_app
+from fiscalwatch.web.metrics import snapshot
 from webhook import WebhookReceiver
-from workers.app import configure
-from workers.dispatch import send
-from workers.runner import check_broker, prepare
+from fiscalwatch.workers.app import configure
+from fiscalwatch.workers.dispatch import send
+from fiscalwatch.workers.runner import check_broker, prepare
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ import pytest
 import format_samples as samples
 from render_seeds import render
 from fiscalwatch.checker import check_file
-from parsers import OcrBudget, convert, parse_file
-from parsers.narrative import parse_claims
-from parsers.ocr import engine_for, recognise, rulings
-from parsers.pdf_rulings import find_cells, group_tables, merge_edges
-from validators import validate
+from fiscalwatch.parsers import OcrBudget, convert, parse_file
+from fiscalwatch.parsers.narrative import parse_claims
+from fiscalwatch.parsers.ocr import engine_for, recognise, rulings
+from fiscalwatch.parsers.pdf_rulings import find_cells, group_tables, merge_edges
+from fiscalwatch.validators import validate
 
 DPI = 150
 

@@ -12,12 +12,12 @@ from render_seeds import render
 
 from fiscalwatch.settings import load_settings
 from pipeline_support import rows, write_config
-from store.archive import archive
-from store.db import session_scope
-from store.models import Blob, FindingRow
-from workers.dispatch import read_unfinished_scans
-from workers.processing import run_process
-from workers.runner import outstanding, prepare
+from fiscalwatch.store.archive import archive
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob, FindingRow
+from fiscalwatch.workers.dispatch import read_unfinished_scans
+from fiscalwatch.workers.processing import run_process
+from fiscalwatch.workers.runner import outstanding, prepare
 
 SCANNED = [0, 4, 5]  # seed 003's cover and its 收入支出决算总表 (printed over two pages)
 PAGES = len(SCANNED)

@@ -15,13 +15,13 @@ from render_seeds import render
 from fiscalwatch.checker import parse_limits
 from fiscalwatch.cli import app
 from fiscalwatch.settings import load_settings
-from parsers.limits import Limits
+from fiscalwatch.parsers.limits import Limits
 from pipeline_support import rows, write_config
-from store.archive import archive
-from store.db import session_scope
-from store.models import Blob
-from workers.processing import run_process
-from workers.runner import prepare
+from fiscalwatch.store.archive import archive
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob
+from fiscalwatch.workers.processing import run_process
+from fiscalwatch.workers.runner import prepare
 
 
 @pytest.fixture(scope="module")

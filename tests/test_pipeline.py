@@ -13,7 +13,7 @@ from render_seeds import render
 
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
 from webhook import WebhookReceiver
 
 

@@ -14,11 +14,11 @@ from render_seeds import render
 from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
 from fiscalwatch.settings import Settings, load_settings
-from store.models import Alert, Blob, CrawlRun, DocumentUrl
-from workers.app import configure
-from store.db import session_scope
-from workers.dispatch import dispatch_due_alerts, recover, start_crawls
-from workers.runner import prepare
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, DocumentUrl
+from fiscalwatch.workers.app import configure
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.workers.dispatch import dispatch_due_alerts, recover, start_crawls
+from fiscalwatch.workers.runner import prepare
 from webhook import WebhookReceiver
 
 

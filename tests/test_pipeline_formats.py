@@ -11,7 +11,7 @@ from render_seeds import render
 
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from store.models import Blob, Document
+from fiscalwatch.store.models import Blob, Document
 from webhook import WebhookReceiver
 
 

@@ -12,11 +12,11 @@ from render_seeds import render
 from fiscalwatch.settings import load_settings
 from pipeline_support import rows, write_config
 from portal import FixturePortal
-from store.db import session_scope
-from store.models import Alert, CrawlRun, Document, DocumentUrl, Source
-from workers.crawl import run_crawl
-from workers.fetching import run_fetch
-from workers.runner import prepare
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, CrawlRun, Document, DocumentUrl, Source
+from fiscalwatch.workers.crawl import run_crawl
+from fiscalwatch.workers.fetching import run_fetch
+from fiscalwatch.workers.runner import prepare
 
 
 def _crawl(settings) -> list[str]:

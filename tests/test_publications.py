@@ -14,7 +14,7 @@ from render_seeds import render
 from fiscalwatch.checker import check_file, check_publication
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from store.models import Blob, FindingRow
+from fiscalwatch.store.models import Blob, FindingRow
 from webhook import WebhookReceiver
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wild"

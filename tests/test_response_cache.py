@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from web.response_cache import ResponseCache
+from fiscalwatch.web.response_cache import ResponseCache
 
 
 def client(seconds: float) -> tuple[TestClient, list[str]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from validators import RULES
-from validators.cross_documents import ARCHIVE_RULES
-from validators.reliability import GATE
+from fiscalwatch.validators import RULES
+from fiscalwatch.validators.cross_documents import ARCHIVE_RULES
+from fiscalwatch.validators.reliability import GATE
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

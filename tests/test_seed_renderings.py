@@ -21,7 +21,7 @@ import pytest
 from render_seeds import LAYOUTS, Request, build_model, is_raw, render_many, seeds, written_tables
 
 from fiscalwatch.checker import CheckResult, check_file
-from parsers.model import Row, Table
+from fiscalwatch.parsers.model import Row, Table
 
 # variant → (format, layout); "pdf" with no layout is the text PDF everything is compared with.
 VARIANTS = {layout: ("pdf", layout) for layout in LAYOUTS if layout} | {
@@ -354,7 +354,7 @@ def test_the_comparisons_catch_a_changed_figure_a_lost_row_and_a_new_error(rende
     in a copy of the text PDF's result are each reported."""
     import copy
 
-    from validators.core import Finding
+    from fiscalwatch.validators.core import Finding
 
     base = checked(rendered, "004", "text")
     changed = copy.deepcopy(base)

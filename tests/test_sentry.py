@@ -11,7 +11,7 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 
 from fiscalwatch.settings import Settings
-from workers.app import init_sentry
+from fiscalwatch.workers.app import init_sentry
 
 
 class _Collector(BaseHTTPRequestHandler):

@@ -11,11 +11,11 @@ import pytest
 from fiscalwatch.settings import load_settings
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
-from store.db import session_scope
-from store.models import Alert, CrawlRun, Source
-from workers.crawl import run_crawl
-from workers.runner import prepare
-from workers.sources import claim_due_sources, retry_delay
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, CrawlRun, Source
+from fiscalwatch.workers.crawl import run_crawl
+from fiscalwatch.workers.runner import prepare
+from fiscalwatch.workers.sources import claim_due_sources, retry_delay
 
 
 @pytest.fixture

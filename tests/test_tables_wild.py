@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from parsers import catalog
-from parsers.evaluation import parse_evaluations
-from parsers.layout import Grid, TextLine
-from parsers.tables import Part
+from fiscalwatch.parsers import catalog
+from fiscalwatch.parsers.evaluation import parse_evaluations
+from fiscalwatch.parsers.layout import Grid, TextLine
+from fiscalwatch.parsers.tables import Part
 
 WILD = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "wild"
 MANIFEST = json.loads((WILD / "MANIFEST.json").read_text(encoding="utf-8")) if WILD.exists() else []

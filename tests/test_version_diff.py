@@ -12,20 +12,20 @@ import pytest
 from fastapi.testclient import TestClient
 from render_seeds import render
 
-from alerts import DocumentInfo, Event, compose_event
-from alerts.channels import unpack
+from fiscalwatch.alerts import DocumentInfo, Event, compose_event
+from fiscalwatch.alerts.channels import unpack
 from fiscalwatch.checker import check_file
 from fiscalwatch.settings import Settings, load_settings
-from parsers import serialize
-from parsers.model import Column, Document, Figure, Row, Sentence, Table
+from fiscalwatch.parsers import serialize
+from fiscalwatch.parsers.model import Column, Document, Figure, Row, Sentence, Table
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from store.db import migrate, session_scope
-from store.models import Alert, Blob, BlobContent, Version
-from store.models import Document as DocumentRow
-from store.models import Source as SourceRow
-from validators.version_diff import FigureChange, SentenceHunk, TableRef, VersionDiff, compare
-from web.app import create_app
+from fiscalwatch.store.db import migrate, session_scope
+from fiscalwatch.store.models import Alert, Blob, BlobContent, Version
+from fiscalwatch.store.models import Document as DocumentRow
+from fiscalwatch.store.models import Source as SourceRow
+from fiscalwatch.validators.version_diff import FigureChange, SentenceHunk, TableRef, VersionDiff, compare
+from fiscalwatch.web.app import create_app
 from webhook import WebhookReceiver
 
 THREE_PUBLIC = "财政拨款“三公”经费支出决算表"

@@ -12,11 +12,11 @@ from openpyxl import load_workbook
 from registry_fixture import TODAY, TOKEN, dashboard_store, database_url  # noqa: F401  (fixtures)
 from sqlalchemy import select
 
-from store.db import session_scope
-from store.registry import Entity
-from web.app import create_app
-from web.export import to_csv, to_xlsx
-from web.schemas import ComplianceRow
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.registry import Entity
+from fiscalwatch.web.app import create_app
+from fiscalwatch.web.export import to_csv, to_xlsx
+from fiscalwatch.web.schemas import ComplianceRow
 
 SCRIPT_TITLE = "<script>alert('x')</script>2025年预算公开附件"
 

@@ -18,11 +18,11 @@ import pytest
 from registry_fixture import (TODAY, TOKEN, add_document, add_source, dashboard_store, database_url,  # noqa: F401
                               settings_for)
 
-from store.archive import relative_path
-from store.db import session_scope
-from store.models import Blob, FindingRow
-from validators.core import Finding
-from web.app import create_app
+from fiscalwatch.store.archive import relative_path
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob, FindingRow
+from fiscalwatch.validators.core import Finding
+from fiscalwatch.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

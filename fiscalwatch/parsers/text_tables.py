@@ -1,0 +1,225 @@
+"""Borderless table lines → a grid, by the x positions of their cells.
+
+A table without rulings still lines its cells up in columns. The columns ("bands") are the x
+ranges the cells of its rows cover; each header piece is read over the band(s) under it: pieces
+stacked in one band are one label wrapped inside its cell ('年初结' / '转和结' / '余'), a piece
+whose neighbouring bands have no label at its height but start theirs where its own band's next
+label starts is the label of their group ('本年支出' over '小计 | 基本支出 | 项目支出'). A line without
+figures under a name cell that the row above fills to the column's edge is that name's wrapped rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fiscalwatch.parsers import columns as col
+from fiscalwatch.parsers.layout import Grid, TextLine
+from fiscalwatch.parsers.numbers import is_amount_text
+
+Band = tuple[float, float]
+# How close (in glyph heights) a name must come to its column's right edge to have been wrapped.
+_FULL = 2.0
+
+
+@dataclass
+class _Piece:
+    text: str
+    line: int
+    bands: list[int]
+    center: float
+    territory: list[int] = field(default_factory=list)
+
+
+def has_positions(lines: list[TextLine]) -> bool:
+    return bool(lines) and all(len(l.spans) == len(l.cells) for l in lines)
+
+
+def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
+    """Column x ranges from the cells of the rows, narrow cells first, so that a label merged over two
+    columns (合计 over 科目编码 | 科目名称) is no column of its own; then a header label over no such
+    range is a column whose cells are all blank."""
+    bands: list[Band] = []
+    for x0, x1 in _narrow_first(lines):
+        hits = [i for i, band in enumerate(bands) if _meets((x0, x1), band)]
+        if not hits:
+            bands.append((x0, x1))
+        elif len(hits) == 1:
+            b0, b1 = bands[hits[0]]
+            bands[hits[0]] = (min(b0, x0), max(b1, x1))
+    blank: list[Band] = []
+    for line in header:
+        for span in sorted(line.spans, key=lambda s: s[1] - s[0]):
+            if _over(span, bands + blank):
+                continue
+            nearest = bands[_overlapping(span, bands)[0]] if bands else None
+            # A label beside the column it names (小计 over figures printed flush right) is that column's.
+            if nearest is None or any(_over(other, [nearest]) for other in line.spans if other != span):
+                blank.append(span)
+    return sorted(bands + blank)
+
+
+def _meets(span: Band, band: Band) -> bool:
+    """Whether the two x ranges overlap (or touch)."""
+    return span[0] <= band[1] and span[1] >= band[0]
+
+
+def _over(span: Band, others: list[Band]) -> bool:
+    return any(_meets(span, band) for band in others)
+
+
+def _narrow_first(lines: list[TextLine]) -> list[Band]:
+    return sorted((s for l in lines for s in l.spans), key=lambda s: s[1] - s[0])
+
+
+def _overlapping(span: Band, bands: list[Band]) -> list[int]:
+    hits = [i for i, band in enumerate(bands) if _meets(span, band)]
+    if hits:
+        return hits
+    middle = (span[0] + span[1]) / 2
+    return [min(range(len(bands)), key=lambda i: min(abs(middle - bands[i][0]), abs(middle - bands[i][1])))]
+
+
+def _cells_by_band(line: TextLine, bands: list[Band]) -> list[str]:
+    """A line's cells in their bands (a cell over several bands in the first)."""
+    cells = [""] * len(bands)
+    for text, span in zip(line.cells, line.spans):
+        index = _overlapping(span, bands)[0]
+        cells[index] = f"{cells[index]} {text}".strip()
+    return cells
+
+
+def header_paths(lines: list[TextLine], bands: list[Band]) -> list[list[str]]:
+    """Each band's header labels, outermost first."""
+    pieces = [_Piece(text, index, _overlapping(span, bands), (span[0] + span[1]) / 2)
+              for index, line in enumerate(lines) for text, span in zip(line.cells, line.spans) if text.strip()]
+    for piece in pieces:
+        piece.territory = _territory(piece, pieces, bands)
+    paths: list[list[str]] = [[] for _ in bands]
+    for band, path in enumerate(paths):
+        stacked = False  # the last label is a stack of wrapped pieces still open
+        for piece in sorted((p for p in pieces if band in p.territory), key=lambda p: p.line):
+            group = len(piece.territory) > 1
+            if stacked and not group:
+                path[-1] += piece.text.strip()
+            else:
+                path.append(piece.text.strip())
+            stacked = not group
+    return paths
+
+
+def _territory(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> list[int]:
+    """The bands a piece labels: those under it, and the neighbours that are labelled only lower down,
+    on the line where its own band's next label is."""
+    own = sorted(piece.bands)
+    below = [p for p in pieces if p.line > piece.line and set(p.bands) & set(own)]
+    if not below:
+        return own
+    level = min(p.line for p in below)
+    if len(own) == 1 and _wrapped_label(piece, [p for p in below if p.line >= level], own[0]):
+        return own
+    territory = list(own)
+    for step in (-1, 1):
+        band = (own[0] if step < 0 else own[-1]) + step
+        while 0 <= band < len(bands) and _labelled_from(band, pieces) == level and _nearest(band, piece, pieces, bands):
+            territory.append(band)
+            band += step
+    return sorted(territory)
+
+
+def _labelled_from(band: int, pieces: list[_Piece]) -> int | None:
+    return min((p.line for p in pieces if band in p.bands), default=None)
+
+
+def _nearest(band: int, piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> bool:
+    """Whether `piece` is the closest of the pieces on its line to the band (two group labels share
+    the unlabelled bands between them)."""
+    middle = sum(bands[band]) / 2
+    rivals = [p for p in pieces if p.line == piece.line and p is not piece]
+    return all(abs(piece.center - middle) <= abs(p.center - middle) for p in rivals)
+
+
+def _wrapped_label(piece: _Piece, below: list[_Piece], band: int) -> bool:
+    """'年初结' + '转和结余' read as one known label while the rest alone is none: a wrapped label,
+    whatever its neighbours do."""
+    rest = "".join(p.text.strip() for p in sorted(below, key=lambda p: p.line) if p.bands == [band])
+    return bool(rest) and col.column_key([piece.text.strip() + rest]) is not None and col.column_key([rest]) is None
+
+
+def fits(lines: list[TextLine], bands: list[Band]) -> bool:
+    """Whether every cell of the lines lies over exactly one of the bands (a continuation page laid
+    out like the page before it)."""
+    return all(len([b for b in bands if _meets(span, b)]) == 1 for l in lines for span in l.spans)
+
+
+def to_grid(header: list[TextLine], data: list[TextLine], is_row,
+            bands: list[Band] | None = None) -> tuple[Grid, int, list[Band]] | None:
+    """The lines as a grid, its number of header rows and its bands: header rows (each band's labels,
+    outermost first), then one row per table row, a wrapped name's rest joined to its row. `is_row(cells)`
+    tells a row from a wrapped rest; `bands`: the columns of the page before, for a continuation."""
+    figured = [l for l in data if any(is_amount_text(c) for c in l.cells)]
+    if not figured:
+        return None
+    bands = bands or find_bands(data, header)
+    paths = header_paths(header, bands)
+    depth = max((len(p) for p in paths), default=0)
+    rows: list[list[str | None]] = [[p[level] if level < len(p) else "" for p in paths] for level in range(depth)]
+    first = len(rows)
+    right = _right_edges(data, bands)
+    previous_line: TextLine | None = None
+    for line in data:
+        cells = _cells_by_band(line, bands)
+        if len(rows) > first and previous_line and _wrapped_rest(line, cells, previous_line, bands, right, is_row):
+            for index, text in enumerate(cells):
+                if text:
+                    rows[-1][index] = (rows[-1][index] or "") + text
+            continue
+        rows.append(list(cells))
+        previous_line = line
+    return Grid(rows, ruled=False), first, bands
+
+
+def join_wrapped(lines: list[TextLine], is_row) -> list[TextLine]:
+    """The lines with each wrapped name's rest joined to the cell of the line above it belongs to."""
+    if not has_positions(lines) or not lines:
+        return lines
+    bands = find_bands(lines, [])
+    right = _right_edges(lines, bands)
+    joined: list[TextLine] = []
+    for line in lines:
+        previous = joined[-1] if joined else None
+        if previous and _wrapped_rest(line, _cells_by_band(line, bands), previous, bands, right, is_row):
+            cells = list(previous.cells)
+            for text, span in zip(line.cells, line.spans):
+                band = _overlapping(span, bands)[0]
+                index = next(i for i, s in enumerate(previous.spans) if _overlapping(s, bands)[0] == band)
+                cells[index] += text
+            joined[-1] = TextLine(" ".join(cells), cells, previous.spans, previous.top, line.bottom)
+            continue
+        joined.append(line)
+    return joined
+
+
+def _right_edges(lines: list[TextLine], bands: list[Band]) -> list[float]:
+    edges = [b1 for _, b1 in bands]
+    for line in lines:
+        for span in line.spans:
+            index = _overlapping(span, bands)[0]
+            edges[index] = max(edges[index], span[1])
+    return edges
+
+
+def _wrapped_rest(line: TextLine, cells: list[str], previous: TextLine, bands: list[Band], right: list[float],
+                  is_row) -> bool:
+    """A line without figures whose every cell continues a cell of the row above that reaches its
+    column's right edge (the text wrapped there)."""
+    if is_row(cells) or any(is_amount_text(c) for c in line.cells):
+        return False
+    size = max(previous.bottom - previous.top, 1.0)
+    above = {}
+    for span in previous.spans:
+        above[_overlapping(span, bands)[0]] = span
+    for span in line.spans:
+        band = _overlapping(span, bands)[0]
+        if band not in above or above[band][1] < right[band] - _FULL * size:
+            return False
+    return True
