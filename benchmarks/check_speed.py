@@ -21,9 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
-from fiscalwatch.checker import check_file  # noqa: E402
 from render_seeds import CACHE_DIR, Request, render_many, seeds  # noqa: E402
 from timing import best_of  # noqa: E402
+
+from fiscalwatch.validators.checker import check_file  # noqa: E402
 
 REAL_CORPUS = REPO.parent / "shared" / "corpus" / "real"
 LONG_PAGES = 40

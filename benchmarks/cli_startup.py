@@ -19,7 +19,7 @@ COMMANDS = {
     "fiscalwatch check --help": [sys.executable, "-m", "fiscalwatch.cli", "check", "--help"],
     "fiscalwatch --help": [sys.executable, "-m", "fiscalwatch.cli", "--help"],
     # What `check FILE` loads before it reads a byte: the parsers and validators of every format.
-    "import fiscalwatch.checker": [sys.executable, "-c", "import fiscalwatch.checker"],
+    "import fiscalwatch.validators.checker": [sys.executable, "-c", "import fiscalwatch.validators.checker"],
 }
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fiscalwatch.checker import check_file  # noqa: E402
 from fiscalwatch.parsers.catalog import classify_title, normalise_title  # noqa: E402
+from fiscalwatch.validators.checker import check_file  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "corpus"
 ELSEWHERE = "不在本文件中"  # the manifest's note for tables published as another attachment

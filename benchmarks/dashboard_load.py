@@ -38,7 +38,7 @@ import requests  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from fiscalwatch.store.db import migrate, session_scope  # noqa: E402
-from fiscalwatch.store.models import Blob, Document, FindingRow, Source  # noqa: E402
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Source  # noqa: E402
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation  # noqa: E402
 from fiscalwatch.workers.app import CONFIG_ENV  # noqa: E402
 
@@ -62,7 +62,7 @@ def fill(url: str, scale: int) -> int:
         session.execute(insert(Blob), [dict(sha256=f"{n:064x}", size=1000, path=f"x/{n}", first_seen_at=now,
                                             status="ok", attempts=1, kind="final", year=2024)
                                        for n in range(documents)])
-        session.execute(insert(Document), [dict(id=n + 1, source_id=f"s{n % 20}", title=f"某单位{n}2024年度部门决算",
+        session.execute(insert(DocumentRow), [dict(id=n + 1, source_id=f"s{n % 20}", title=f"某单位{n}2024年度部门决算",
                                                 kind="attachment", first_seen_at=now, last_seen_at=now,
                                                 published=date(2025, 1 + n % 12, 1 + n % 28), status="active",
                                                 current_sha256=f"{n:064x}") for n in range(documents)])

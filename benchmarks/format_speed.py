@@ -24,10 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "fixtures")]
 
 import render_seeds  # noqa: E402
-
-from fiscalwatch.parsers import parse_file  # noqa: E402
-from fiscalwatch.parsers import ocr  # noqa: E402
 from timing import best_of  # noqa: E402
+
+from fiscalwatch.parsers import (
+    ocr,  # noqa: E402
+    parse_file,  # noqa: E402
+)
 
 FORMATS = ("pdf", "docx", "doc", "xlsx", "xls", "html", "html-gbk", "zip")
 

@@ -281,11 +281,11 @@ class Outcome:
 
 
 def check_all(files: list[Bad], progress: bool = False) -> list[Outcome]:
-    """Each file through fiscalwatch.checker.check_file, as `check` does, its JSON rendered."""
+    """Each file through fiscalwatch.validators.checker.check_file, as `check` does, its JSON rendered."""
     import traceback
 
-    from fiscalwatch.checker import check_file
     from fiscalwatch.parsers import limits
+    from fiscalwatch.validators.checker import check_file
 
     outcomes = []
     for n, bad in enumerate(files):

@@ -4,7 +4,7 @@
 
 On each scanned seed render (tests/fixtures/render_seeds.py "scan-pdf": 150 dpi grey pages, no text layer):
 - fiscalwatch alone: parse_file of the whole scan in a child process, its OCR on the threads a parse gets
-  alone (fiscalwatch.checker.parse_limits): wall and CPU-seconds per page, and whether it stayed within the
+  alone (fiscalwatch.validators.checker.parse_limits): wall and CPU-seconds per page, and whether it stayed within the
   default OCR budget (every page read);
 - two at once: two children each parsing the first --pages pages at the same moment, each on the threads a
   parse gets among two (as two workers run them on this machine);
@@ -37,11 +37,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "fixtures")]
 
 import render_seeds  # noqa: E402
 
-from fiscalwatch.checker import parse_limits  # noqa: E402
-from fiscalwatch.settings import Settings  # noqa: E402
 from fiscalwatch.parsers import ocr, parse_file  # noqa: E402
 from fiscalwatch.parsers.model import Document  # noqa: E402
+from fiscalwatch.settings import Settings  # noqa: E402
 from fiscalwatch.validators import validate  # noqa: E402
+from fiscalwatch.validators.checker import parse_limits  # noqa: E402
 
 
 def _timed(work) -> tuple[float, float, object]:

@@ -7,6 +7,7 @@ Each command imports what it needs when it runs, so `--help` costs no more than 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,25 +63,24 @@ def _exit(message: str, code: int) -> click.exceptions.Exit:
 @click.option("--publication", is_flag=True,
               help="Judge the files as one publication (情况说明 and 报表 published as separate attachments).")
 @click.option("--threshold", type=float, metavar="PERCENT",
-              help="Low completion threshold (default: low_completion_threshold of the configuration, 30).")
+              help="Low completion threshold (default: rules.low_completion_threshold of the configuration, 30).")
 @config_option
 def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: bool, threshold: float | None,
           config: Path | None) -> None:
     """Parse and validate disclosure files, or every supported file in a directory; exit 1 if any file
     could not be read."""
     paths = _expand(files, recursive)
-    from decimal import Decimal
-
-    from fiscalwatch import checker
-    from fiscalwatch.report import render, render_publication, summary
+    from fiscalwatch.validators import checker
+    from fiscalwatch.validators.check_report import render, render_publication, summary
 
     settings = _settings(config)
-    limit = Decimal(str(threshold if threshold is not None else settings.low_completion_threshold))
+    params = settings.rules if threshold is None else settings.rules.model_copy(
+        update={"low_completion_threshold": Decimal(str(threshold))})
     parse_limits = checker.parse_limits(settings)  # the pipeline's: a file fails `check` as it would fail there
     if publication:
-        results = [checker.check_publication(paths, limit, parse_limits)]
+        results = [checker.check_publication(paths, params, parse_limits)]
     else:
-        results = [checker.check_file(path, limit, parse_limits) for path in paths]
+        results = [checker.check_file(path, params, parse_limits) for path in paths]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
     else:
@@ -107,6 +107,30 @@ def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
 
 
 @app.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per rule.")
+@config_option
+def rules(as_json: bool, config: Path | None) -> None:
+    """List every rule: id, category, severity, title and the parameters it reads, with their values from
+    --config."""
+    from fiscalwatch.labels import CATEGORY, SEVERITY
+    from fiscalwatch.settings import RuleParams
+    from fiscalwatch.validators import every_rule
+
+    params = _settings(config).rules
+    listed = [{"id": r.id, "category": r.category, "severity": r.severity, "title": r.title,
+               "params": {name: str(getattr(params, name)) for name in r.params}} for r in every_rule()]
+    if as_json:
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=1))
+        return
+    lines = [f"规则共{len(listed)}条："]
+    for r in listed:
+        lines.append(f"  {r['id']}〔{CATEGORY[r['category']]}，{SEVERITY[r['severity']]}〕{r['title']}")
+        lines += [f"      参数 rules.{name} = {value}（{RuleParams.model_fields[name].description}）"
+                  for name, value in r["params"].items()]
+    click.echo("\n".join(lines))
+
+
+@app.command()
 @config_option
 @click.option("--once", is_flag=True, help="Run one full cycle (crawl, process, alert), print a summary and exit; "
                                            "exit 1 if a source could not be crawled, a delivery failed or the "
@@ -114,7 +138,7 @@ def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
 @loglevel_option
 def watch(config: Path | None, once: bool, loglevel: str) -> None:
     """Run the monitor: worker and scheduler in one process (embedded default)."""
-    from fiscalwatch.report import once_summary
+    from fiscalwatch.workers.console import once_summary
     from fiscalwatch.workers.runner import BrokerUnavailable, run_once, run_worker
 
     settings = _bootstrap(config, loglevel)
@@ -133,8 +157,7 @@ def watch(config: Path | None, once: bool, loglevel: str) -> None:
 @config_option
 def status(config: Path | None) -> None:
     """Sources with their last crawl and health, queue depths, documents by status, undelivered alerts."""
-    from fiscalwatch.report import status_text
-    from fiscalwatch.web.metrics import snapshot
+    from fiscalwatch.web.metrics import snapshot, status_text
     from fiscalwatch.workers.runner import prepare
 
     settings = _bootstrap(config, "WARNING")
@@ -249,11 +272,12 @@ def registry_import(file: Path, config: Path | None) -> None:
 def registry_assign(document: int, entity: str, year: int, kind: str | None, config: Path | None) -> None:
     """Assign DOCUMENT (an id from the dashboard's 待匹配 page) to ENTITY (id, name or alias) for fiscal YEAR
     by hand; automatic matching leaves it alone afterwards."""
-    from fiscalwatch.compliance import KINDS, assign_document, find_entity
+    from fiscalwatch.compliance import assign_document, find_entity
+    from fiscalwatch.labels import KIND
     from fiscalwatch.store.db import session_scope
 
     settings = _prepared(config)
-    kinds = {**{k: k for k in KINDS}, **{label: k for k, label in KINDS.items()}}
+    kinds = {**{k: k for k in KIND}, **{label: k for k, label in KIND.items()}}
     if kind is not None and kind not in kinds:
         raise _exit(f"类别应为 budget/预算 或 final/决算：{kind}", 2)
     try:

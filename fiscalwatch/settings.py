@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -41,7 +42,7 @@ class Selectors(BaseModel):
     content: str | None = None  # the body of an inline-HTML disclosure
 
 
-class Source(BaseModel):
+class SourceConfig(BaseModel):
     id: str
     name: str
     url: str
@@ -62,6 +63,16 @@ class AlertRoute(BaseModel):
     digest: bool = False  # one message per source and crawl run instead of one per document
 
 
+class RuleParams(BaseModel):
+    """Every tunable a rule reads, carried to every rule as one object (validators.core.Context.params);
+    `fiscalwatch rules` lists which rule reads which. Descriptions are what people read (Chinese)."""
+
+    model_config = {"frozen": True}
+
+    low_completion_threshold: Decimal = Field(default=Decimal(30), ge=0, le=100,
+                                              description="完成率、执行率低于此百分比时提示")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FISCALWATCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -69,10 +80,10 @@ class Settings(BaseSettings):
     broker_url: str = ""  # empty: embedded, server-less (SQLite-backed) transport
     storage_dir: Path = Path("var/files")
     allow_private_networks: bool = False
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
     alerts: list[AlertRoute] = Field(default_factory=list)
 
-    low_completion_threshold: float = 30.0
+    rules: RuleParams = Field(default_factory=RuleParams)
     user_agent: str = "fiscalwatch/0.1 (+https://github.com/fiscalwatch; budget disclosure monitor)"
     requests_per_second: float = 1.0  # per host, shared by all workers
     request_timeout: float = 30.0

@@ -54,7 +54,7 @@ def error_key(finding: dict) -> tuple:
 
 
 def checked(path: Path):
-    from fiscalwatch.checker import check_file
+    from fiscalwatch.validators.checker import check_file
 
     return check_file(path)
 

@@ -15,7 +15,7 @@ from fiscalwatch.compliance import refresh_compliance
 from fiscalwatch.settings import AlertRoute, Settings
 from fiscalwatch.store.archive import relative_path
 from fiscalwatch.store.db import engine_for, migrate, session_scope
-from fiscalwatch.store.models import Blob, CrawlRun, Document, DocumentUrl, FindingRow, Source, Version
+from fiscalwatch.store.models import Blob, CrawlRun, DocumentRow, DocumentUrl, FindingRow, Source, Version
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 REGION = "河南省/濮阳市"
@@ -105,7 +105,7 @@ def add_document(session, title: str, published: date | None, *, seen: date | No
                  source_id: str = SOURCE, status: str = "active", parse_status: str = "ok",
                  entity: str | None = None, year: int | None = None, kind: str | None = None,
                  level: str | None = None, scope: str | None = None,
-                 findings: list[dict] | None = None, filename: str | None = None) -> Document:
+                 findings: list[dict] | None = None, filename: str | None = None) -> DocumentRow:
     """A crawled document with one archived, parsed version (and its findings)."""
     seen_at = at(seen or published)
     digest = hashlib.sha256(f"{title}|{published}|{source_id}".encode()).hexdigest()
@@ -114,7 +114,7 @@ def add_document(session, title: str, published: date | None, *, seen: date | No
                 first_seen_at=seen_at, status=parse_status, attempts=1, format="pdf", kind=kind, level=level,
                 scope=scope, entity=entity, year=year, pages=20)
     blob.findings = [FindingRow(**finding) for finding in findings or []]
-    document = Document(source_id=source_id, title=title, detail_url=url.replace(".pdf", ".html"),
+    document = DocumentRow(source_id=source_id, title=title, detail_url=url.replace(".pdf", ".html"),
                         published=published, first_seen_at=seen_at, last_seen_at=seen_at, status=status,
                         withdrawn_at=seen_at if status == "withdrawn" else None, current_sha256=digest)
     session.add_all([blob, document])
@@ -143,7 +143,7 @@ def reconciliation_error(page: int, table: str, quoted: str) -> dict:
 BUDGET = dict(year=2025, kind="budget", level="部门")
 
 
-def add_budgets_by_deadline(session) -> dict[str, Document]:
+def add_budgets_by_deadline(session) -> dict[str, DocumentRow]:
     """The 2025 budgets the crawler found by their deadline, 2 March 2025."""
     return {
         "教育局": add_document(session, "濮阳市教育局2025年部门预算公开", date(2025, 2, 25),
@@ -159,7 +159,7 @@ def add_budgets_by_deadline(session) -> dict[str, Document]:
     }
 
 
-def add_budgets_after_deadline(session) -> dict[str, Document]:
+def add_budgets_after_deadline(session) -> dict[str, DocumentRow]:
     return {
         "财政局": add_document(session, "关于濮阳市财政局2025年度部门预算公开的说明", date(2025, 3, 12),
                             entity="濮阳市财政局", **BUDGET),

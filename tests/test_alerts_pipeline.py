@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from render_seeds import render
-
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
-from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Alert, Blob, Document, FindingRow
+from render_seeds import render
 from webhook import WebhookReceiver
+
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, Blob, DocumentRow, FindingRow
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def test_alerts_carry_every_error_and_low_completion_finding(tmp_path):
                 assert f.message in text and label in text, (entity, f.message)
                 assert f.page is None or f"{f.message}（第{f.page}页" in text
             assert {(f.rule, f.page) for f in findings} <= {(f["rule"], f["page"]) for f in fields["findings"]}
-            document = rows(db, Document, Document.current_sha256 == fields["document"]["sha256"])[0]
+            document = rows(db, DocumentRow, DocumentRow.current_sha256 == fields["document"]["sha256"])[0]
             assert fields["document"]["archive_url"] == f"https://fiscalwatch.example.org/documents/{document.id}"
         assert "11.38%" in alerts["济源市社会医疗保险中心"].message
         assert "28.35%" in alerts["洛阳市孟津区医疗保障局"].message

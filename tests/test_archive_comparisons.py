@@ -15,16 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from render_seeds import render
-
 from conftest import REAL_CORPUS
-from registry_fixture import sqlite_url  # noqa: F401  (fixture)
-from fiscalwatch.parsers import parse_file
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
+from registry_fixture import sqlite_url  # noqa: F401  (fixture)
+from render_seeds import render
+from webhook import WebhookReceiver
+
+from fiscalwatch.parsers import parse_file
 from fiscalwatch.store.models import Alert, Blob, FindingRow
 from fiscalwatch.validators.cross_documents import BUDGET_FINAL, PREVIOUS_YEAR, Pair
-from webhook import WebhookReceiver
 
 # (code, name, 年初预算 of a 项) as seed 000 prints codes and names (第16–17页) and its narrative the budgets.
 JIYUAN_ITEMS = [
@@ -187,9 +187,9 @@ def test_a_failing_comparison_leaves_the_file_s_own_result(sqlite_url, tmp_path,
     """A comparison that raises is logged and rolled back alone: the file keeps its status, findings and content."""
     from registry_fixture import add_document, add_source, settings_for
 
-    from fiscalwatch.checker import check_file
     from fiscalwatch.store.db import session_scope
     from fiscalwatch.store.models import BlobContent
+    from fiscalwatch.validators.checker import check_file
     from fiscalwatch.workers import processing
 
     settings = settings_for(sqlite_url, tmp_path, alerts=[])

@@ -12,9 +12,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from fiscalwatch.checker import CheckResult, check_file
 from fiscalwatch.parsers.catalog import REQUIRED
 from fiscalwatch.parsers.numbers import parse_amount
+from fiscalwatch.validators.checker import CheckResult, check_file
 
 
 @pytest.fixture(scope="module")

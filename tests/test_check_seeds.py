@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fiscalwatch.checker import CheckResult, check_file
 from fiscalwatch.parsers.catalog import REQUIRED
+from fiscalwatch.validators.checker import CheckResult, check_file
 
 FISCALWATCH = Path(sys.executable).with_name("fiscalwatch")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from render_seeds import Request, render_many
 
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers.model import Sentence
 from fiscalwatch.parsers.narrative import item_quotes
+from fiscalwatch.validators.checker import check_file
 
 _INCOME_LINES = ["一、一般公共预算财政拨款收入\t1\t5,303.72\t", "二、政府性基金预算财政拨款收入\t2\t206.40\t",
                  "三、国有资本经营预算财政拨款收入\t3\t0.00\t", "四、上级补助收入\t4\t0.00\t", "五、事业收入\t5\t0.00\t",

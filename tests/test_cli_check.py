@@ -88,7 +88,7 @@ def test_an_empty_directory_is_said_not_a_traceback(folder):
 @pytest.mark.slow
 def test_check_uses_the_configured_threshold(folder, tmp_path):
     config = tmp_path / "fw.yaml"
-    config.write_text(yaml.safe_dump({"low_completion_threshold": 10}), encoding="utf-8")
+    config.write_text(yaml.safe_dump({"rules": {"low_completion_threshold": 10}}), encoding="utf-8")
     pdf = folder / "2023年度决算.pdf"
 
     def messages(*args) -> str:

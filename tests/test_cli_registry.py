@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pipeline_support import REPO, fiscalwatch, rows, write_config
 
 from fiscalwatch.settings import Settings
-from pipeline_support import REPO, fiscalwatch, rows, write_config
 from fiscalwatch.store.registry import Entity, Expectation
 from fiscalwatch.web.app import create_app
 from fiscalwatch.workers.runner import prepare

@@ -7,7 +7,12 @@ from datetime import date
 
 from alembic import command
 from registry_fixture import (  # noqa: F401  (database_url is a fixture)
-    REGISTRY_CSV, add_budgets_after_deadline, add_budgets_by_deadline, add_document, add_source, database_url,
+    REGISTRY_CSV,
+    add_budgets_after_deadline,
+    add_budgets_by_deadline,
+    add_document,
+    add_source,
+    database_url,
     settings_for,
 )
 from sqlalchemy import func, select

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fiscalwatch.compliance import RegistryError, apply_registry, assign_document, match_documents, read_registry
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Document, Source
+from fiscalwatch.store.models import DocumentRow, Source
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 
 YAML = """
@@ -53,7 +53,7 @@ def matched(url: str, title: str, source_id: str = "puyang-czj", **parsed) -> tu
     with session_scope(url) as session:
         match_documents(session)
         row = session.get(DocumentMatch, document_id)
-        assert session.get(Document, document_id).entity_id == row.entity_id
+        assert session.get(DocumentRow, document_id).entity_id == row.entity_id
         return (row.entity.name if row.entity else None), row.year, row.reason
 
 
@@ -105,7 +105,7 @@ def test_the_fiscal_year_comes_from_the_document_then_its_title_never_the_public
 def test_a_person_s_assignment_survives_automatic_matching(sqlite_url):
     matched(sqlite_url, "2025年部门预算公开")
     with session_scope(sqlite_url) as session:
-        document_id = session.scalar(select(Document.id))
+        document_id = session.scalar(select(DocumentRow.id))
         health = session.scalar(select(Entity.id).where(Entity.name == "濮阳市卫生健康委员会"))
         assign_document(session, document_id, health, 2024, "final")
     with session_scope(sqlite_url) as session:

@@ -9,10 +9,10 @@ import socket
 from datetime import date
 
 import pytest
-from render_seeds import render
-
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
+from render_seeds import render
+
 from fiscalwatch.store.models import CrawlRun, Source
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from corpus_expectations import EXPECTATIONS, Document, documents, error_key, observed
 
 DOCUMENTS = documents()

@@ -12,7 +12,7 @@ from fiscalwatch.crawlers.discover import CacheEntry, Link, MemoryPageCache, dis
 from fiscalwatch.crawlers.http import Fetcher
 from fiscalwatch.crawlers.pagination import page_urls
 from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
-from fiscalwatch.settings import Selectors, Settings, Source
+from fiscalwatch.settings import Selectors, Settings, SourceConfig
 
 BUDGET_TABLE = ("<table><tr><th>项目</th><th>预算数</th><th>决算数</th></tr>"
                 "<tr><td>一般公共预算财政拨款</td><td>1,234.56</td><td>1,200.00</td></tr>"
@@ -31,8 +31,8 @@ def fetcher():
     return Fetcher(settings, LocalRateLimiter(0), allowed_networks=["127.0.0.1/32"], retry_backoff=0.02)
 
 
-def source_for(url: str, **fields) -> Source:
-    return Source(id="test", name="测试来源", url=url, **fields)
+def source_for(url: str, **fields) -> SourceConfig:
+    return SourceConfig(id="test", name="测试来源", url=url, **fields)
 
 
 def publish(portal: FixturePortal, section: str, count: int) -> dict[str, tuple[str, date, str]]:

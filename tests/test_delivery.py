@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from webhook import WebhookReceiver
 
 from fiscalwatch.alerts import Message
+from fiscalwatch.alerts.outbox import enqueue
 from fiscalwatch.settings import AlertRoute, Settings
 from fiscalwatch.store.db import migrate, session_scope
 from fiscalwatch.store.models import Alert
-from fiscalwatch.store.outbox import enqueue
-from webhook import WebhookReceiver
 from fiscalwatch.workers.delivery import run_delivery
 
 MESSAGE = Message(title="济源市社会医疗保险中心2023年度决算：警告1项", body="完成率11.38%，低于30%。",

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from render_seeds import Request, render_many
 
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers.evaluation import parse_evaluations
 from fiscalwatch.parsers.layout import Grid, TextLine
 from fiscalwatch.parsers.tables import Part
+from fiscalwatch.validators.checker import check_file
 
 RENDERINGS = {"text": Request.of("001", "pdf"), "narrow": Request.of("001", "pdf", layout="narrow"),
               "chromium": Request.of("001", "pdf-chromium")}

@@ -12,16 +12,16 @@ import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
+from conftest import REAL_CORPUS
 from fastapi.testclient import TestClient
 from PIL import Image
 from registry_fixture import SOURCE, add_document, add_source, at, database_url, sqlite_url  # noqa: F401  (fixtures)
 
-from conftest import REAL_CORPUS
-from fiscalwatch.checker import check_file
 from fiscalwatch.settings import Settings
 from fiscalwatch.store.archive import archive
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Blob, Document, FindingRow, Version
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Version
+from fiscalwatch.validators.checker import check_file
 from fiscalwatch.web.app import create_app
 from fiscalwatch.web.evidence import DPI, FIGURE_COLOURS, QUOTE_COLOURS
 from fiscalwatch.workers.processing import store_result
@@ -65,7 +65,7 @@ def stored(settings: Settings, path: Path, result) -> int:
     with session_scope(settings.database_url) as session:
         session.add(Blob(sha256=sha256, size=path.stat().st_size, path=relative, filename=path.name,
                          first_seen_at=seen, status="processing", attempts=1))
-        document = Document(source_id=SOURCE, title=path.stem, first_seen_at=seen, last_seen_at=seen,
+        document = DocumentRow(source_id=SOURCE, title=path.stem, first_seen_at=seen, last_seen_at=seen,
                             current_sha256=sha256)
         session.add(document)
         session.flush()
@@ -78,7 +78,7 @@ def stored(settings: Settings, path: Path, result) -> int:
 
 def add_finding(settings: Settings, document_id: int, **fields) -> int:
     with session_scope(settings.database_url) as session:
-        row = FindingRow(sha256=session.get(Document, document_id).current_sha256, **fields)
+        row = FindingRow(sha256=session.get(DocumentRow, document_id).current_sha256, **fields)
         session.add(row)
         session.flush()
         return row.id

@@ -14,15 +14,15 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import redis
-from render_seeds import render
-from sqlalchemy import update
-
-from fiscalwatch.crawlers.ratelimit import RedisRateLimiter
 from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
-from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Alert, Blob, CrawlRun, Document, DocumentUrl
+from render_seeds import render
+from sqlalchemy import update
 from webhook import WebhookReceiver
+
+from fiscalwatch.crawlers.ratelimit import RedisRateLimiter
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, DocumentRow, DocumentUrl
 
 FINAL_BLOB = ("ok", "failed", "not_a_disclosure")
 
@@ -158,14 +158,14 @@ def test_redis_killed_during_a_crawl_loses_no_document(tmp_path):
               f"(restarted by the supervisor: {restarts or 'none'})")
         runs = rows(db, CrawlRun)
         assert [run.status for run in runs] == ["ok"], [(r.status, r.errors) for r in runs]
-        assert len(done) == 8 and len(rows(db, Document)) == 8
+        assert len(done) == 8 and len(rows(db, DocumentRow)) == 8
         assert all(blob.status in FINAL_BLOB for blob in rows(db, Blob))
 
 
 def _all_processed(db: str, count: int):
     urls = rows(db, DocumentUrl)
     blobs = {blob.sha256: blob for blob in rows(db, Blob)}
-    documents = rows(db, Document)
+    documents = rows(db, DocumentRow)
     done = [d for d in documents if d.current_sha256 in blobs and blobs[d.current_sha256].status in FINAL_BLOB]
     return done if len(urls) == count and all(u.fetch_status == "ok" for u in urls) and len(done) == count else None
 
@@ -228,7 +228,7 @@ def test_workers_killed_mid_crawl_and_mid_delivery_lose_nothing(tmp_path):
         print(f"\nworker killed mid-crawl: documents processed {crawl_recovery:.1f} s after the lease ran out; "
               f"killed mid-delivery: alert delivered {alert_recovery:.1f} s after the lease ran out")
         assert len(rows(db, CrawlRun)) == ticks == 1 and rows(db, CrawlRun)[0].attempts == 2
-        assert len(rows(db, Document)) == 3 and len(rows(db, DocumentUrl)) == 3
+        assert len(rows(db, DocumentRow)) == 3 and len(rows(db, DocumentUrl)) == 3
         alerts = rows(db, Alert)
         assert alerts and all(alert.status == "sent" for alert in alerts)
         assert sorted(alert.attempts for alert in alerts) == [1] * (len(alerts) - 1) + [2]

@@ -7,14 +7,15 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta, timezone
 
-from fiscalwatch.settings import load_settings
 from pipeline_support import rows, write_config
 from portal import FixturePortal
+
 from fiscalwatch.crawlers.discover import MAX_LINKS_PER_PAGE
+from fiscalwatch.settings import load_settings
 from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import Blob, CrawlRun, DocumentUrl, Version
 from fiscalwatch.workers import fetching
-from fiscalwatch.workers.crawl import claim, run_crawl
+from fiscalwatch.workers.crawl import run_crawl, take_lease
 from fiscalwatch.workers.dispatch import recover
 from fiscalwatch.workers.runner import prepare
 
@@ -61,7 +62,7 @@ def test_a_running_crawl_is_not_taken_twice_and_a_dead_workers_run_is_recovered(
                             attachments=[("预算.pdf", b"%PDF-1.4 placeholder")])
         settings = _settings(tmp_path, portal)
         run_id = _run(settings)
-        assert claim(settings, run_id) == 1  # a worker takes it, then dies
+        assert take_lease(settings, run_id) == 1  # a worker takes it, then dies
         assert run_crawl(settings, run_id).to_fetch == []  # a redelivered message while the lease holds
         assert rows(settings.database_url, CrawlRun)[0].status == "running"
         assert recover(settings)["crawls"] == 0
@@ -91,7 +92,7 @@ def _lease_runs_out(settings, url: str) -> None:
 def test_a_fetch_whose_worker_died_is_recovered_and_done_once(tmp_path):
     with FixturePortal() as portal:
         settings, url = _one_listed(tmp_path, portal)
-        assert fetching.claim(settings, url) == 1  # a worker takes the fetch, then dies mid-download
+        assert fetching.take_lease(settings, url) == 1  # a worker takes the fetch, then dies mid-download
         assert fetching.run_fetch(settings, url) is None  # a redelivered message while the lease holds
         assert rows(settings.database_url, DocumentUrl)[0].fetch_status == "fetching"
         assert recover(settings)["fetches"] == 0
@@ -109,7 +110,7 @@ def test_a_fetch_that_keeps_killing_its_worker_ends_as_failed(tmp_path):
     with FixturePortal() as portal:
         settings, url = _one_listed(tmp_path, portal)
         for attempt in range(1, fetching.MAX_FETCH_ATTEMPTS + 1):
-            assert fetching.claim(settings, url) == attempt  # a worker takes it and dies
+            assert fetching.take_lease(settings, url) == attempt  # a worker takes it and dies
             _lease_runs_out(settings, url)
         assert fetching.run_fetch(settings, url) is None
     [row] = rows(settings.database_url, DocumentUrl)

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from fiscalwatch.settings import load_settings
 from pipeline_support import backend, rows, spawn, wait_for, write_config
 from portal import FixturePortal
+
+from fiscalwatch.settings import load_settings
 from fiscalwatch.store.models import CrawlRun
 from fiscalwatch.workers.app import configure
 from fiscalwatch.workers.dispatch import start_crawls

@@ -8,20 +8,20 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from pipeline_support import fiscalwatch, rows, write_config
+from portal import FixturePortal
 from registry_fixture import add_document, add_source, database_url, settings_for  # noqa: F401  (fixture)
 from render_seeds import render
 from sqlalchemy import select
 
 from fiscalwatch.alerts import Event
+from fiscalwatch.alerts.outbox import document_info, enqueue_event
 from fiscalwatch.settings import FEED_ROUTE, AlertRoute
-from pipeline_support import fiscalwatch, rows, write_config
-from portal import FixturePortal
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Alert, Blob, Document, FindingRow
-from fiscalwatch.store.outbox import FeedEntry, enqueue_event
+from fiscalwatch.store.models import Alert, Blob, DocumentRow, FeedEntry, FindingRow
 from fiscalwatch.validators.core import Finding
 from fiscalwatch.web.app import create_app
-from fiscalwatch.workers.documents import document_info, queue_document_alerts
+from fiscalwatch.workers.documents import queue_document_alerts
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}
 CHANNELS = [AlertRoute(url="json://127.0.0.1:9/ngo"), AlertRoute(url="json://127.0.0.1:9/press", min_severity="error")]
@@ -38,7 +38,7 @@ def mismatch() -> FindingRow:
                                  page=5, table="支出决算表", evidence={"printed": 102, "computed": 100, "difference": 2}))
 
 
-def publish(session, settings, source_id: str, entity: str, *findings: FindingRow) -> Document:
+def publish(session, settings, source_id: str, entity: str, *findings: FindingRow) -> DocumentRow:
     """A processed document and its alerts, as the pipeline queues them."""
     document = add_document(session, f"{entity}2024年度部门决算", date(2025, 8, 20), source_id=source_id, entity=entity,
                             year=2024, kind="final", level="部门")
@@ -93,7 +93,7 @@ def test_each_event_is_one_entry_whatever_the_channels_and_no_delivery(store):
     assert {a.channel for a in alerts} == {c.url for c in CHANNELS}  # the feed is never an outbox row to send
     assert len(alerts) == 6 + 3  # ngo gets all six, press only the three with an error
     with session_scope(settings.database_url) as session:  # the pipeline queuing a document again adds nothing
-        queue_document_alerts(session, settings, session.get(Document, ids["edu"]))
+        queue_document_alerts(session, settings, session.get(DocumentRow, ids["edu"]))
     assert len(rows(settings.database_url, FeedEntry)) == 6 and len(rows(settings.database_url, Alert)) == 9
     [edu] = [e for e in entries if e.key == f"document|{ids['edu']}|{e.key.rsplit('|', 1)[1]}"]
     assert "预算完成率为12.5%" in edu.body and "**" not in edu.body  # plain text, not the Markdown of chat channels
@@ -183,7 +183,7 @@ def test_a_monitoring_run_without_channels_fills_the_feed(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "未配置提醒渠道" in result.stderr and "feed://" not in result.stderr  # the feed is no channel to fix
     assert "发送提醒0条" in result.stdout and rows(db, Alert) == []
-    [document] = rows(db, Document)
+    [document] = rows(db, DocumentRow)
     with session_scope(db) as session:
         stored = session.scalars(select(FindingRow).where(FindingRow.sha256 == document.current_sha256)).all()
         assert any(f.category == "low_completion" for f in stored)

@@ -8,12 +8,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import format_samples as samples
 import pytest
 
-import format_samples as samples
-from fiscalwatch.checker import check_file
-from fiscalwatch.report import render
 from fiscalwatch.parsers import archive, parse_documents
+from fiscalwatch.validators.check_report import render
+from fiscalwatch.validators.checker import check_file
 
 
 @pytest.fixture(scope="module")

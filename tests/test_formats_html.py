@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import format_samples as samples
 import pytest
 from bs4 import BeautifulSoup
 
-import format_samples as samples
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers import parse_file
 from fiscalwatch.parsers.html import decode_html, table_grid
+from fiscalwatch.validators.checker import check_file
 
 
 @pytest.mark.parametrize("encoding,declare", [("utf-8", True), ("gbk", True), ("gbk", False), ("gb18030", True)])

@@ -8,16 +8,16 @@ import shutil
 import time
 from pathlib import Path
 
+import format_samples as samples
 import openpyxl
 import pytest
 
-import format_samples as samples
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers import UnreadableFile, convert, parse_file
 from fiscalwatch.parsers.flow import paginate
 from fiscalwatch.parsers.layout import Grid, TextLine
 from fiscalwatch.parsers.spreadsheet import number_text, read_xlsx
 from fiscalwatch.parsers.word import read_docx
+from fiscalwatch.validators.checker import check_file
 
 KEY_ERRORS = {"R-ROW", "R-HIER"}
 

@@ -8,13 +8,13 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import format_samples as samples
 import olefile
 import pytest
 
-import format_samples as samples
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers import UnreadableFile, parse_file, sniff
 from fiscalwatch.parsers.convert import SOFFICE, converted
+from fiscalwatch.validators.checker import check_file
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fiscalwatch.checker import check_file
 from fiscalwatch.parsers import parse_file
 from fiscalwatch.validators import header_tree
+from fiscalwatch.validators.checker import check_file
 from fiscalwatch.validators.table_rules import column_label
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wild"

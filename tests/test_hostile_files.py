@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from fiscalwatch.checker import check_file
-from fiscalwatch.settings import Settings
 from fiscalwatch.parsers import UnreadableFile, sniff
 from fiscalwatch.parsers.convert import SOFFICE, converted
 from fiscalwatch.parsers.limits import run_limited
+from fiscalwatch.settings import Settings
+from fiscalwatch.validators.checker import check_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fuzz_files  # noqa: E402

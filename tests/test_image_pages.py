@@ -11,17 +11,17 @@ from urllib.parse import urlsplit
 
 import pypdfium2 as pdfium
 import pytest
+from pipeline_support import backend, rows, run_once, write_config
+from portal import FixturePortal
 from render_seeds import render
+from webhook import WebhookReceiver
 
 from fiscalwatch.crawlers import Fetcher, MemoryPageCache, discover
 from fiscalwatch.crawlers.image_pages import bundle, fetch_image_pages
 from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
-from fiscalwatch.checker import check_file
-from fiscalwatch.settings import Settings, Source
-from pipeline_support import backend, rows, run_once, write_config
-from portal import FixturePortal
-from fiscalwatch.store.models import Blob, Document
-from webhook import WebhookReceiver
+from fiscalwatch.settings import Settings, SourceConfig
+from fiscalwatch.store.models import Blob, DocumentRow
+from fiscalwatch.validators.checker import check_file
 
 SEED = "003"
 ICON = '<p><img src="/images/icon_print.gif">打印</p>'  # page furniture inside the content: never fetched
@@ -73,7 +73,7 @@ def test_an_image_only_detail_page_is_one_document(tmp_path, jpegs):
         portal.add_document("czyjs", "某局2024年部门预算", date(2024, 3, 1), body=ICON,
                             attachments=[("部门预算.pdf", render("002", "pdf").read_bytes())])
         fetcher = _fetcher()
-        found = discover(Source(id="s", name="门户", url=portal.section_url("czyjs")), fetcher, MemoryPageCache())
+        found = discover(SourceConfig(id="s", name="门户", url=portal.section_url("czyjs")), fetcher, MemoryPageCache())
         kinds = {d.url: d.kind for d in found.documents}
         # The pictures of one page and the image files another links to are one document each; the PDF is its own.
         assert sorted(kinds.values()) == ["attachment", "image_pages", "image_pages"], kinds
@@ -138,6 +138,6 @@ def test_image_only_disclosure_through_the_pipeline(tmp_path, jpegs):
         [blob] = rows(db, Blob)
         assert (blob.status, blob.format, blob.pages) == ("ok", "image", len(jpegs)), (blob.error_code, blob.error)
         assert blob.ocr_unread == 0 and blob.report["document"]["unreadable_pages"] == []
-        assert [d.kind for d in rows(db, Document)] == ["image_pages"]
+        assert [d.kind for d in rows(db, DocumentRow)] == ["image_pages"]
         [alert] = hooks.messages("/ngo")
         assert "临汾市医疗保险服务中心" in alert.title and "29.98%" in alert.message

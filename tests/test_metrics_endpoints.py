@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
-from render_seeds import render
-
-from fiscalwatch.settings import Settings, load_settings
 from pipeline_support import backend, fiscalwatch, write_config
 from portal import FixturePortal
+from prometheus_client.parser import text_string_to_metric_families
+from render_seeds import render
+from webhook import WebhookReceiver
+
+from fiscalwatch.settings import Settings, load_settings
 from fiscalwatch.web.app import create_app
 from fiscalwatch.web.metrics import snapshot
-from webhook import WebhookReceiver
 from fiscalwatch.workers.app import configure
 from fiscalwatch.workers.dispatch import send
 from fiscalwatch.workers.runner import check_broker, prepare

@@ -6,18 +6,18 @@ import shutil
 from pathlib import Path
 
 import cv2
+import format_samples as samples
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-
-import format_samples as samples
 from render_seeds import render
-from fiscalwatch.checker import check_file
+
 from fiscalwatch.parsers import OcrBudget, convert, parse_file
 from fiscalwatch.parsers.narrative import parse_claims
 from fiscalwatch.parsers.ocr import engine_for, recognise, rulings
 from fiscalwatch.parsers.pdf_rulings import find_cells, group_tables, merge_edges
 from fiscalwatch.validators import validate
+from fiscalwatch.validators.checker import check_file
 
 DPI = 150
 

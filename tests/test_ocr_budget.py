@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 
 import pypdfium2 as pdfium
 import pytest
+from pipeline_support import rows, write_config
 from render_seeds import render
 
 from fiscalwatch.settings import load_settings
-from pipeline_support import rows, write_config
 from fiscalwatch.store.archive import archive
 from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import Blob, FindingRow

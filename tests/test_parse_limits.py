@@ -10,16 +10,16 @@ from datetime import datetime, timezone
 import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
+from pipeline_support import rows, write_config
 from render_seeds import render
 
-from fiscalwatch.checker import parse_limits
 from fiscalwatch.cli import app
-from fiscalwatch.settings import load_settings
 from fiscalwatch.parsers.limits import Limits
-from pipeline_support import rows, write_config
+from fiscalwatch.settings import load_settings
 from fiscalwatch.store.archive import archive
 from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import Blob
+from fiscalwatch.validators.checker import parse_limits
 from fiscalwatch.workers.processing import run_process
 from fiscalwatch.workers.runner import prepare
 

@@ -9,12 +9,12 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
-from render_seeds import render
-
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from fiscalwatch.store.models import Alert, Blob, CrawlRun, Document, DocumentUrl, Source, Version
+from render_seeds import render
 from webhook import WebhookReceiver
+
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, DocumentRow, DocumentUrl, Source, Version
 
 
 def _bytes(seed: str, **mutations) -> bytes:
@@ -62,7 +62,7 @@ def test_pipeline_end_to_end(kind, tmp_path):
         assert len(portal.hits(flaky)) == 2  # a 500, then the retry that worked
         assert not [r for r in portal.requests if r.path.startswith("/neibu/")]  # robots.txt is obeyed
         assert rows(db, Source, Source.id == "neibu")[0].last_error
-        assert len(rows(db, Document)) == 3
+        assert len(rows(db, DocumentRow)) == 3
 
         # Cycle 2: nothing changed, so nothing is downloaded again and nothing is sent again.
         portal.clear_requests()
@@ -83,11 +83,11 @@ def test_pipeline_end_to_end(kind, tmp_path):
         assert sum(t.startswith("文件被替换") for t in titles) == 1, titles
         assert sum(t.startswith("文件已撤下") for t in titles) == 1, titles
         assert any(t.startswith("济源市社会医疗保险中心") for t in titles), titles  # the new version's findings
-        replaced_doc = rows(db, Document, Document.title.contains("济源"))[0]
+        replaced_doc = rows(db, DocumentRow, DocumentRow.title.contains("济源"))[0]
         versions = rows(db, Version, Version.document_id == replaced_doc.id)
         assert len(versions) == 2 and sum(v.superseded_at is None for v in versions) == 1
         assert replaced_doc.current_sha256 == next(v.sha256 for v in versions if v.superseded_at is None)
-        withdrawn = rows(db, Document, Document.status == "withdrawn")
+        withdrawn = rows(db, DocumentRow, DocumentRow.status == "withdrawn")
         assert [d.title for d in withdrawn] == ["2023年度部门决算公开"]
         assert rows(db, DocumentUrl, DocumentUrl.fetch_status == "gone")
 

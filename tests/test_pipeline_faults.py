@@ -9,17 +9,17 @@ from datetime import date, datetime, timedelta, timezone
 
 import pypdfium2 as pdfium
 import pytest
-from render_seeds import render
-
 from pipeline_support import backend, fiscalwatch, rows, spawn, wait_for, write_config
 from portal import FixturePortal
+from render_seeds import render
+from webhook import WebhookReceiver
+
 from fiscalwatch.settings import Settings, load_settings
+from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import Alert, Blob, CrawlRun, DocumentUrl
 from fiscalwatch.workers.app import configure
-from fiscalwatch.store.db import session_scope
 from fiscalwatch.workers.dispatch import dispatch_due_alerts, recover, start_crawls
 from fiscalwatch.workers.runner import prepare
-from webhook import WebhookReceiver
 
 
 def _long_pdf(path, copies: int) -> bytes:

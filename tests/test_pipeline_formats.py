@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from render_seeds import render
-
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from fiscalwatch.store.models import Blob, Document
+from render_seeds import render
 from webhook import WebhookReceiver
+
+from fiscalwatch.store.models import Blob, DocumentRow
 
 
 def _body(seed: str) -> str:
@@ -42,7 +42,7 @@ def test_every_format_through_the_pipeline(tmp_path):
         blobs = rows(db, Blob)
         assert all(b.status == "ok" for b in blobs), [(b.filename, b.error) for b in blobs]
         assert sorted(b.format for b in blobs) == ["doc", "docx", "html", "pdf", "xlsx"]
-        assert len(rows(db, Document, Document.kind == "inline_html")) == 1
+        assert len(rows(db, DocumentRow, DocumentRow.kind == "inline_html")) == 1
 
         messages = {re.split(r"\d{4}年度", m.title)[0]: m.message for m in hooks.wait_for(5, path="/ngo")}
         assert "11.38%" in messages["济源市社会医疗保险中心"]

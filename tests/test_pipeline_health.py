@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pipeline_support import rows, write_config
+from portal import FixturePortal
 from render_seeds import render
 
 from fiscalwatch.settings import load_settings
-from pipeline_support import rows, write_config
-from portal import FixturePortal
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Alert, CrawlRun, Document, DocumentUrl, Source
+from fiscalwatch.store.models import Alert, CrawlRun, DocumentRow, DocumentUrl, Source
 from fiscalwatch.workers.crawl import run_crawl
 from fiscalwatch.workers.fetching import run_fetch
 from fiscalwatch.workers.runner import prepare
@@ -54,12 +54,12 @@ def test_a_list_that_suddenly_empties_is_suspicious_not_a_withdrawal(tmp_path, p
                for n in range(5)]
     settings = _settings(tmp_path, portal)
     _crawl(settings)
-    assert len(rows(settings.database_url, Document)) == 5
+    assert len(rows(settings.database_url, DocumentRow)) == 5
 
     for detail in details[1:]:  # the list now shows one entry: a broken template, not four withdrawals
         portal.remove_document(detail)
     assert _crawl(settings) == [portal.attachment_urls(details[0])[0]]
-    assert not rows(settings.database_url, Document, Document.status == "withdrawn")
+    assert not rows(settings.database_url, DocumentRow, DocumentRow.status == "withdrawn")
     [alert] = rows(settings.database_url, Alert)
     assert alert.category == "operations" and alert.title.startswith("采集结果异常")
     assert "本次发现1个链接，上次为5个" in alert.body

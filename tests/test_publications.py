@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from render_seeds import render
-
-from fiscalwatch.checker import check_file, check_publication
 from pipeline_support import backend, rows, run_once, write_config
 from portal import FixturePortal
-from fiscalwatch.store.models import Blob, FindingRow
+from render_seeds import render
 from webhook import WebhookReceiver
+
+from fiscalwatch.store.models import Blob, FindingRow
+from fiscalwatch.validators.checker import check_file, check_publication
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wild"
 THREE_PUBLIC = "three_public"

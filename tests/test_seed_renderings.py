@@ -20,8 +20,8 @@ from functools import cache
 import pytest
 from render_seeds import LAYOUTS, Request, build_model, is_raw, render_many, seeds, written_tables
 
-from fiscalwatch.checker import CheckResult, check_file
 from fiscalwatch.parsers.model import Row, Table
+from fiscalwatch.validators.checker import CheckResult, check_file
 
 # variant → (format, layout); "pdf" with no layout is the text PDF everything is compared with.
 VARIANTS = {layout: ("pdf", layout) for layout in LAYOUTS if layout} | {

@@ -10,10 +10,9 @@ from datetime import date
 
 import pytest
 import requests
-from render_seeds import render
-
 from pipeline_support import run_once, spawn, write_config
 from portal import FixturePortal
+from render_seeds import render
 from webhook import WebhookReceiver
 
 REGISTRY = """名称,别名,级次,地区,上级部门,数据源,年度,类型,批复日期

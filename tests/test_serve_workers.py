@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from pipeline_support import spawn, write_config
 
 pytestmark = pytest.mark.slow  # starts the server twice

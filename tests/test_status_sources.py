@@ -7,15 +7,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
-from fiscalwatch.settings import load_settings
 from pipeline_support import fiscalwatch, rows, write_config
 from portal import FixturePortal
+
+from fiscalwatch.settings import load_settings
 from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import Alert, CrawlRun, Source
 from fiscalwatch.workers.crawl import run_crawl
 from fiscalwatch.workers.runner import prepare
-from fiscalwatch.workers.sources import claim_due_sources, retry_delay
+from fiscalwatch.workers.sources import retry_delay, take_due_sources
 
 
 @pytest.fixture
@@ -32,10 +32,10 @@ def failing(tmp_path):
         yield settings, config
 
 
-def _claim(settings, now: datetime) -> list[str]:
-    """What the scheduler's tick does: claim due sources and record their crawl runs as queued."""
+def _take(settings, now: datetime) -> list[str]:
+    """What the scheduler's tick does: take due sources and record their crawl runs as queued."""
     with session_scope(settings.database_url) as session:
-        due = claim_due_sources(session, settings, now)
+        due = take_due_sources(session, settings, now)
         session.add_all(CrawlRun(source_id=source_id, status="queued", queued_at=now) for source_id in due)
     return due
 
@@ -57,7 +57,7 @@ def _age(settings, delta: timedelta) -> None:
 def test_a_failed_crawl_is_retried_with_backoff_and_alerted_within_the_hour(failing):
     settings, _ = failing
     start = datetime.now(timezone.utc)
-    assert _claim(settings, start) == ["czyjs"]  # never crawled: due at once
+    assert _take(settings, start) == ["czyjs"]  # never crawled: due at once
     _crawl_claimed(settings)
     source = rows(settings.database_url, Source)[0]
     assert source.consecutive_failures == 1 and "503" in source.last_error
@@ -67,11 +67,11 @@ def test_a_failed_crawl_is_retried_with_backoff_and_alerted_within_the_hour(fail
     for failures in (1, 2):
         delay = retry_delay(settings, failures, timedelta(hours=6))
         now = datetime.now(timezone.utc)
-        assert _claim(settings, now + delay - timedelta(seconds=30)) == []  # not yet
+        assert _take(settings, now + delay - timedelta(seconds=30)) == []  # not yet
         _age(settings, delay)
         now = datetime.now(timezone.utc)
-        assert _claim(settings, now) == ["czyjs"]
-        assert _claim(settings, now) == []  # its retry is queued: not claimed twice
+        assert _take(settings, now) == ["czyjs"]
+        assert _take(settings, now) == []  # its retry is queued: not taken twice
         _crawl_claimed(settings)
         waited += delay
         assert rows(settings.database_url, Source)[0].consecutive_failures == failures + 1
@@ -90,11 +90,11 @@ def test_backoff_doubles_and_stays_below_the_interval(failing):
 
 def test_status_shows_sources_queues_documents_and_undelivered_alerts(failing):
     settings, config = failing
-    _claim(settings, datetime.now(timezone.utc))
+    _take(settings, datetime.now(timezone.utc))
     _crawl_claimed(settings)
     with session_scope(settings.database_url) as session:
         session.get(Source, "czyjs").consecutive_failures = 2  # a third failure alerts operators
-    _claim(settings, datetime.now(timezone.utc) + timedelta(hours=7))
+    _take(settings, datetime.now(timezone.utc) + timedelta(hours=7))
     _crawl_claimed(settings)
 
     completed = fiscalwatch("status", "--config", str(config))

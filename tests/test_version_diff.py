@@ -10,23 +10,22 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from pipeline_support import backend, rows, run_once, write_config
+from portal import FixturePortal
 from render_seeds import render
+from webhook import WebhookReceiver
 
 from fiscalwatch.alerts import DocumentInfo, Event, compose_event
 from fiscalwatch.alerts.channels import unpack
-from fiscalwatch.checker import check_file
-from fiscalwatch.settings import Settings, load_settings
 from fiscalwatch.parsers import serialize
 from fiscalwatch.parsers.model import Column, Document, Figure, Row, Sentence, Table
-from pipeline_support import backend, rows, run_once, write_config
-from portal import FixturePortal
+from fiscalwatch.settings import Settings, load_settings
 from fiscalwatch.store.db import migrate, session_scope
-from fiscalwatch.store.models import Alert, Blob, BlobContent, Version
-from fiscalwatch.store.models import Document as DocumentRow
+from fiscalwatch.store.models import Alert, Blob, BlobContent, DocumentRow, Version
 from fiscalwatch.store.models import Source as SourceRow
+from fiscalwatch.validators.checker import check_file
 from fiscalwatch.validators.version_diff import FigureChange, SentenceHunk, TableRef, VersionDiff, compare
 from fiscalwatch.web.app import create_app
-from webhook import WebhookReceiver
 
 THREE_PUBLIC = "财政拨款“三公”经费支出决算表"
 BASIC = "一般公共预算财政拨款基本支出决算明细表"

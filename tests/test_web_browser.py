@@ -15,8 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from registry_fixture import (TODAY, TOKEN, add_document, add_source, dashboard_store, database_url,  # noqa: F401
-                              settings_for)
+from registry_fixture import TODAY, TOKEN, add_document, add_source, dashboard_store, database_url, settings_for  # noqa: F401
 
 from fiscalwatch.store.archive import relative_path
 from fiscalwatch.store.db import session_scope

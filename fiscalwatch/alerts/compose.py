@@ -16,20 +16,10 @@ from datetime import date
 from typing import Literal
 
 from fiscalwatch.alerts.channels import Style, pack
-from fiscalwatch.validators.core import CATEGORIES, SEVERITIES, Finding
+from fiscalwatch.labels import CATEGORY, FIGURES, KIND, RANK, SEVERITIES, SEVERITY
+from fiscalwatch.validators.core import Finding
 from fiscalwatch.validators.version_diff import FigureChange, VersionDiff
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
-KIND_LABELS = {"budget": "预算", "final": "决算"}
-# Watchdogs ask for low completion first; the order of the groups in an alert.
-CATEGORY_LABELS = {"low_completion": "执行率低", "reconciliation": "勾稽不符", "missing_table": "缺少表格",
-                   "document": "文件问题"}
-assert set(CATEGORY_LABELS) == set(CATEGORIES)
-RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}  # info 0 < warning 1 < error 2
-# Evidence figures quoted beside a finding (numbers, as the validators wrote them).
-FIGURES = {"printed": "印刷数", "stated": "文中数", "computed": "计算数", "expected": "应为", "actual": "实际数",
-           "budget": "预算数", "rate": "计算比率", "stated_rate": "文中比率", "difference": "差额",
-           "threshold": "阈值"}
 QUOTE_CHARS = 120
 # A replaced alert lists this many changed tables and figures, and quotes this many added and removed
 # sentences; the rest are counted (a table read differently must not flood the alert).
@@ -111,7 +101,7 @@ class Selection:
     """What one document alert shows: every error and low-completion finding (by category), other
     warnings up to the limit, and the rest as counts."""
 
-    listed: dict[str, list[Finding]]  # category → findings, in CATEGORY_LABELS order
+    listed: dict[str, list[Finding]]  # category → findings, in CATEGORY order
     more: list[Finding]  # further warnings shown one by one
     rest: list[Finding] = field(default_factory=list)  # counted only
 
@@ -119,7 +109,7 @@ class Selection:
     def of(cls, findings: list[Finding], top_n: int) -> Selection:
         ordered = sorted(findings, key=lambda f: (-RANK[f.severity], f.page is not None, f.page or 0))
         must = [f for f in ordered if f.severity == "error" or f.category == "low_completion"]
-        listed = {c: [f for f in must if f.category == c] for c in CATEGORY_LABELS}
+        listed = {c: [f for f in must if f.category == c] for c in CATEGORY}
         warnings = [f for f in ordered if f not in must and f.severity == "warning"]
         infos = [f for f in ordered if f not in must and f.severity == "info"]
         return cls({c: found for c, found in listed.items() if found}, warnings[:top_n], warnings[top_n:] + infos)
@@ -176,7 +166,7 @@ def compose_digest(source_name: str, source_id: str, region: str | None, documen
 def _selection_lines(selection: Selection, info: DocumentInfo, style: Style) -> list[str]:
     lines = []
     for category, found in selection.listed.items():
-        lines += ["", _heading(style, f"【{CATEGORY_LABELS[category]}】{len(found)}项")]
+        lines += ["", _heading(style, f"【{CATEGORY[category]}】{len(found)}项")]
         lines += [line for number, f in enumerate(found, 1) for line in _finding_lines(number, f)]
     if selection.more:
         lines += ["", _heading(style, f"【其他警告】{len(selection.more)}项")]
@@ -189,14 +179,14 @@ def _selection_lines(selection: Selection, info: DocumentInfo, style: Style) -> 
 
 def _top(findings: list[Finding]) -> Finding:
     """The finding a message is filed under: the most severe, first in the alert's group order."""
-    order = list(CATEGORY_LABELS)
+    order = list(CATEGORY)
     return min(findings, key=lambda f: (-RANK[f.severity], order.index(f.category) if f.category in order
                                         else len(order)))
 
 
 def _counts(findings: list[Finding]) -> str:
     counted = Counter(f.severity for f in findings)
-    return "、".join(f"{SEVERITY_LABELS[s]}{counted[s]}项" for s in SEVERITIES if counted[s])
+    return "、".join(f"{SEVERITY[s]}{counted[s]}项" for s in SEVERITIES if counted[s])
 
 
 def _count_fields(findings: list[Finding]) -> dict[str, int]:
@@ -210,7 +200,7 @@ def _finding_lines(number: int, finding: Finding) -> list[str]:
     if finding.table and finding.table not in finding.message:
         where.append(f"《{finding.table}》")
     suffix = f"（{''.join(where)}）" if where else ""
-    lines = [f"{number}. 【{SEVERITY_LABELS[finding.severity]}】{finding.message}{suffix}"]
+    lines = [f"{number}. 【{SEVERITY[finding.severity]}】{finding.message}{suffix}"]
     figures = "；".join(f"{label}{finding.evidence[key]}" for key, label in FIGURES.items()
                         if finding.evidence.get(key) not in (None, ""))
     if figures:
@@ -226,7 +216,7 @@ def _clip(text: str) -> str:
 
 
 def _finding_fields(finding: Finding) -> dict:
-    return {"rule": finding.rule, "category": finding.category, "category_label": CATEGORY_LABELS.get(
+    return {"rule": finding.rule, "category": finding.category, "category_label": CATEGORY.get(
         finding.category, finding.category), "severity": finding.severity, "message": finding.message,
         "page": finding.page, "table": finding.table,
         "figures": {key: finding.evidence[key] for key in FIGURES if key in finding.evidence},
@@ -401,7 +391,7 @@ _EVENT_FIELDS = {"replaced": _replaced_fields}
 
 def _subject(entity: str | None, year: int | None, kind: str | None) -> str:
     """濮阳市教育局2023年度决算"""
-    return "".join(x for x in (entity, f"{year}年度" if year else None, KIND_LABELS.get(kind, kind)) if x)
+    return "".join(x for x in (entity, f"{year}年度" if year else None, KIND.get(kind, kind)) if x)
 
 
 def _document_subject(doc: DocumentInfo) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fiscalwatch.alerts.channels import channel_style
-from fiscalwatch.alerts.compose import RANK, DocumentInfo, Message, compose_document_alert
+from fiscalwatch.alerts.compose import DocumentInfo, Message, compose_document_alert
+from fiscalwatch.labels import RANK
 from fiscalwatch.settings import AlertRoute
 from fiscalwatch.validators.core import Finding
 

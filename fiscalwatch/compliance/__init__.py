@@ -2,10 +2,15 @@
 
 from fiscalwatch.compliance.matching import assign_document, find_entity, match_documents
 from fiscalwatch.compliance.refresh import RefreshSummary, refresh_compliance
-from fiscalwatch.compliance.registry_io import ImportResult, RegistryError, apply_registry, import_registry, read_registry
-from fiscalwatch.compliance.status import KINDS, QUALITY, TIMELINESS
+from fiscalwatch.compliance.registry_io import (
+    ImportResult,
+    RegistryError,
+    apply_registry,
+    import_registry,
+    read_registry,
+)
 
 __all__ = [
-    "KINDS", "QUALITY", "TIMELINESS", "ImportResult", "RefreshSummary", "RegistryError", "apply_registry",
+    "ImportResult", "RefreshSummary", "RegistryError", "apply_registry",
     "assign_document", "find_entity", "import_registry", "match_documents", "read_registry", "refresh_compliance",
 ]

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from fiscalwatch.compliance.names import PLACE_ENDINGS, normalize, region_parts, variants
 from fiscalwatch.parsers.identify import identify
-from fiscalwatch.parsers.model import Document as ParsedDocument
-from fiscalwatch.store.models import Document, Source
+from fiscalwatch.parsers.model import Document
+from fiscalwatch.store.models import DocumentRow, Source
 from fiscalwatch.store.registry import DocumentMatch, Entity
 
 # What may follow an entity name in a title: the year, the level, the kind, a bracket, punctuation.
@@ -37,10 +37,10 @@ class Identity:
     scope: str | None  # 汇总 | 本级
 
 
-def identify_document(document: Document) -> Identity:
+def identify_document(document: DocumentRow) -> Identity:
     """The parsed document's own answer first, the title's second."""
     blob = document.current if document.current is not None and document.current.status == "ok" else None
-    title = ParsedDocument(page_texts=[normalize(document.title)])
+    title = Document(page_texts=[normalize(document.title)])
     identify(title)
     scope = (blob and blob.scope) or title.scope or next(
         (word for word in ("汇总", "本级") if word in (document.title or "")), None)
@@ -63,7 +63,7 @@ class Matcher:
         self._places = {e.id: region_parts(e.region) for e in entities}
         self._by_source: dict[str, set[int]] = {}
 
-    def match(self, document: Document, identity: Identity) -> tuple[Entity | None, str | None]:
+    def match(self, document: DocumentRow, identity: Identity) -> tuple[Entity | None, str | None]:
         """The entity, or None and the reason in Chinese."""
         if identity.year is None or identity.kind is None:
             return None, "未能识别年度或类别（预算/决算）"
@@ -125,7 +125,7 @@ def match_documents(session: Session) -> tuple[int, int]:
     matcher = Matcher(list(session.scalars(select(Entity))), {s.id: s for s in session.scalars(select(Source))})
     rows = {row.document_id: row for row in session.scalars(select(DocumentMatch))}
     counts = [0, 0]
-    for document in session.scalars(select(Document).options(selectinload(Document.current))).all():
+    for document in session.scalars(select(DocumentRow).options(selectinload(DocumentRow.current))).all():
         row = rows.get(document.id)
         if row is not None and row.method == "manual":
             counts[0] += 1
@@ -139,7 +139,7 @@ def match_documents(session: Session) -> tuple[int, int]:
 
 def assign_document(session: Session, document_id: int, entity_id: int, year: int, kind: str | None = None) -> None:
     """A person's assignment; automatic matching leaves it alone from then on."""
-    document = session.get(Document, document_id)
+    document = session.get(DocumentRow, document_id)
     entity = session.get(Entity, entity_id)
     if document is None or entity is None:
         raise LookupError(f"文件{document_id}不存在" if document is None else f"单位{entity_id}不存在")
@@ -164,7 +164,7 @@ def find_entity(session: Session, reference: str) -> Entity:
     return entity
 
 
-def _record(session: Session, row: DocumentMatch | None, document: Document, entity: Entity | None,
+def _record(session: Session, row: DocumentMatch | None, document: DocumentRow, entity: Entity | None,
             identity: Identity, method: str, reason: str | None) -> None:
     values = dict(entity_id=entity.id if entity else None, year=identity.year, kind=identity.kind,
                   scope=identity.scope, method=method, reason=reason)

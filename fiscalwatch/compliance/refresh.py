@@ -11,17 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from fiscalwatch.alerts import Event
+from fiscalwatch.alerts.outbox import document_info, enqueue_event
 from fiscalwatch.compliance.deadlines import due_date
 from fiscalwatch.compliance.matching import match_documents
 from fiscalwatch.compliance.registry_io import ImportResult, import_registry
-from fiscalwatch.compliance.status import TIMELINESS, Candidate, evaluate
+from fiscalwatch.compliance.status import Candidate, evaluate
+from fiscalwatch.labels import TIMELINESS
 from fiscalwatch.settings import Settings
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Blob, Document, FindingRow, Source
-from fiscalwatch.store.outbox import enqueue_event
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Source
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
-from fiscalwatch.workers.documents import document_info
-
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -86,13 +85,13 @@ def _candidates(session: Session) -> dict[tuple[int, int, str], list[Candidate]]
     errors = defaultdict(Counter)
     for sha256, category, count in session.execute(
             select(FindingRow.sha256, FindingRow.category, func.count())
-            .where(FindingRow.severity == "error", FindingRow.sha256.in_(select(Document.current_sha256)))
+            .where(FindingRow.severity == "error", FindingRow.sha256.in_(select(DocumentRow.current_sha256)))
             .group_by(FindingRow.sha256, FindingRow.category)):
         errors[sha256][category == "missing_table"] += count
     grouped = defaultdict(list)
-    rows = session.execute(select(DocumentMatch, Document, Blob.status).join(
-        Document, Document.id == DocumentMatch.document_id).outerjoin(
-        Blob, Blob.sha256 == Document.current_sha256).where(DocumentMatch.entity_id.is_not(None)))
+    rows = session.execute(select(DocumentMatch, DocumentRow, Blob.status).join(
+        DocumentRow, DocumentRow.id == DocumentMatch.document_id).outerjoin(
+        Blob, Blob.sha256 == DocumentRow.current_sha256).where(DocumentMatch.entity_id.is_not(None)))
     for match, document, parse_status in rows:
         counted = errors[document.current_sha256]
         grouped[match.entity_id, match.year, match.kind].append(Candidate(
@@ -123,7 +122,7 @@ def _alert(session: Session, settings: Settings, expectation: Expectation, today
             deadline=expectation.deadline, when=today, region=entity.region,
             source_id=source.id if source else None, source_name=source.name if source else None), settings.alerts))
     if expectation.days_late:
-        document = session.get(Document, expectation.document_id)
+        document = session.get(DocumentRow, expectation.document_id)
         info = replace(document_info(session, settings, document), entity=entity.name, year=expectation.year,
                        kind=expectation.kind, published=expectation.published)
         return len(enqueue_event(session, f"late|{key}", Event(

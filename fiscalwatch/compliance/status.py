@@ -5,22 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-TIMELINESS = {
-    "not_due": "未到期",
-    "on_time": "按时公开",
-    "late": "逾期公开",
-    "overdue": "逾期未公开",
-    "withdrawn": "已撤下",
-    "undated": "已公开（日期不详）",
-}
-QUALITY = {
-    "ok": "内容完整",
-    "incomplete": "缺少表格",
-    "errors": "存在错误",
-    "pending": "待解析",
-    "unreadable": "无法解析",
-}
-KINDS = {"budget": "预算", "final": "决算"}
 _SCOPE_RANK = {"汇总": 0, None: 1, "本级": 2}  # a department's roll-up speaks for it before its 本级 accounts
 
 

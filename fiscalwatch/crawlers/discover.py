@@ -50,7 +50,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 
 from fiscalwatch.crawlers.http import Fetcher, FetchResult
 from fiscalwatch.crawlers.pagination import page_urls
-from fiscalwatch.settings import Selectors, Source
+from fiscalwatch.settings import Selectors, SourceConfig
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "tif", "tiff")
 ATTACHMENT_EXTS = ("pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar", *IMAGE_EXTS)
@@ -179,13 +179,13 @@ def _emptied(links: list[Link], cached: CacheEntry) -> bool:
                                  for data in cached.links)
 
 
-def discover(source: Source, fetcher: Fetcher, cache: PageCache | None = None) -> Discovery:
+def discover(source: SourceConfig, fetcher: Fetcher, cache: PageCache | None = None) -> Discovery:
     """Documents currently listed by ``source``; never raises on fetch failures (see ``errors``)."""
     return _Discoverer(source, fetcher, cache).run()
 
 
 class _Discoverer:
-    def __init__(self, source: Source, fetcher: Fetcher, cache: PageCache | None):
+    def __init__(self, source: SourceConfig, fetcher: Fetcher, cache: PageCache | None):
         self.source = source
         self.selectors = source.selectors or Selectors()
         self.fetcher = fetcher

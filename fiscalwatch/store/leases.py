@@ -25,8 +25,8 @@ def stranded(status, unfinished: tuple[str, str], stale: datetime, now: datetime
                lapsed(status, taken, now))
 
 
-def claim(database_url: str, key, value, *, status, free, taken: str, attempts, lease: timedelta,
-          **values) -> int | None:
+def take(database_url: str, key, value, *, status, free, taken: str, attempts, lease: timedelta,
+         **values) -> int | None:
     """Take the row where ``key == value`` if it is ``free`` (a clause: waiting to be done) or ``taken`` with
     its lease run out. It becomes ``taken`` (in the ``status`` column) under a lease of ``lease`` from now,
     with one more of ``attempts`` and the other ``values`` (column name → value); returns the attempt
@@ -34,11 +34,11 @@ def claim(database_url: str, key, value, *, status, free, taken: str, attempts, 
     model = key.class_
     now = datetime.now(timezone.utc)
     with session_scope(database_url) as session:
-        claimed = session.execute(
+        result = session.execute(
             update(model)
             .where(key == value, or_(free, lapsed(status, taken, now)))
             .values({status: taken, model.lease_until: now + lease, attempts: attempts + 1,
                      **{getattr(model, name): v for name, v in values.items()}}))
-        if claimed.rowcount != 1:
+        if result.rowcount != 1:
             return None
         return session.scalar(select(attempts).where(key == value))

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fiscalwatch.validators.core import Finding
@@ -190,7 +202,7 @@ def _number(value) -> float | None:
 
 class BlobContent(Base):
     """What a parse read from one content, kept so that other documents can be compared with it later
-    (its 预算 or last year's document, an earlier version): parsers.serialize's form of the Document."""
+    (its 预算 or last year's document, an earlier version): parsers.serialize's form of the parsed Document."""
 
     __tablename__ = "blob_contents"
 
@@ -198,7 +210,7 @@ class BlobContent(Base):
     content: Mapped[dict] = mapped_column(JSON)
 
 
-class Document(Base):
+class DocumentRow(Base):
     """A publication: what a person would call one disclosure, wherever and however often it changes."""
 
     __tablename__ = "documents"
@@ -252,7 +264,7 @@ class DocumentUrl(Base):
     queued_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
 
-    document: Mapped[Document | None] = relationship(back_populates="urls")
+    document: Mapped[DocumentRow | None] = relationship(back_populates="urls")
 
 
 class Version(Base):
@@ -266,7 +278,7 @@ class Version(Base):
     seen_at: Mapped[datetime]
     superseded_at: Mapped[datetime | None]
 
-    document: Mapped[Document] = relationship(back_populates="versions")
+    document: Mapped[DocumentRow] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship()
 
 
@@ -292,3 +304,20 @@ class Alert(Base):
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class FeedEntry(Base):
+    """One alert event as the Atom feed shows it (plain text), whatever channels it was sent to."""
+
+    __tablename__ = "feed_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # the event key, as in Alert.key before the channel
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    source_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    region: Mapped[str | None] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fiscalwatch.store.models import Base, Document
+from fiscalwatch.store.models import Base, DocumentRow
 
 
 class Entity(Base):
@@ -51,7 +51,7 @@ class Expectation(Base):
     evaluated_at: Mapped[datetime | None] = mapped_column(index=True)
 
     entity: Mapped[Entity] = relationship()
-    document: Mapped[Document | None] = relationship()
+    document: Mapped[DocumentRow | None] = relationship()
 
 
 class DocumentMatch(Base):
@@ -69,5 +69,5 @@ class DocumentMatch(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # why it is unmatched (Chinese, shown to people)
     matched_at: Mapped[datetime] = mapped_column(index=True)
 
-    document: Mapped[Document] = relationship()
+    document: Mapped[DocumentRow] = relationship()
     entity: Mapped[Entity | None] = relationship()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from fiscalwatch.labels import SEVERITIES
 from fiscalwatch.parsers.model import Document
+from fiscalwatch.settings import RuleParams
 from fiscalwatch.validators import (  # noqa: F401  (importing registers the rules)
     completeness_rules,
     completion_rules,
@@ -16,10 +17,16 @@ from fiscalwatch.validators import (  # noqa: F401  (importing registers the rul
     table_rules,
 )
 from fiscalwatch.validators.completeness_rules import PUBLICATION_RULES
-from fiscalwatch.validators.core import RULES, SEVERITIES, Context, Finding
-from fiscalwatch.validators.reliability import gate
+from fiscalwatch.validators.core import RULES, Context, Finding, Rule
+from fiscalwatch.validators.cross_documents import ARCHIVE_RULES
+from fiscalwatch.validators.reliability import GATE, gate
 
 _ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def every_rule() -> list[Rule]:
+    """Every rule fiscalwatch runs: on each document, the reliability gate over them, and against the archive."""
+    return [*RULES, GATE, *ARCHIVE_RULES]
 
 
 @dataclass
@@ -28,10 +35,10 @@ class Validation:
     skipped: list[dict] = field(default_factory=list)
 
 
-def validate(doc: Document, low_completion_threshold: Decimal = Decimal(30), scope: str = "file") -> Validation:
+def validate(doc: Document, params: RuleParams | None = None, scope: str = "file") -> Validation:
     """Run the rules on one document. `scope`: "file" runs every rule; in a publication of several
     files, "member" runs all but the completeness rules, which run once on the "publication"."""
-    ctx = Context(doc, low_completion_threshold)
+    ctx = Context(doc, params or RuleParams())
     findings: list[Finding] = []
     for rule in RULES:
         if scope == "member" and rule.id in PUBLICATION_RULES or scope == "publication" and (

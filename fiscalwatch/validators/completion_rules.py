@@ -14,12 +14,13 @@ def _rate(actual: Decimal, budget: Decimal) -> Decimal:
     return (actual / budget * HUNDRED).quantize(Decimal("0.01"))
 
 
-@rule("C-NARRATIVE", "low_completion", "warning", "情况说明中的预算完成率低于阈值")
+@rule("C-NARRATIVE", "low_completion", "warning", "情况说明中的预算完成率低于阈值",
+      params=("low_completion_threshold",))
 def narrative_completion(ctx: Context):
     if ctx.doc.kind != "final":
         ctx.skip("预算文件没有完成率")
         return
-    threshold = ctx.low_completion_threshold
+    threshold = ctx.params.low_completion_threshold
     for claim in ctx.claims:
         if claim.kind != "completion" or not claim.budget:
             continue
@@ -32,9 +33,10 @@ def narrative_completion(ctx: Context):
                 stated_rate=claim.percent, threshold=threshold, quote=claim.quote)
 
 
-@rule("C-EVALUATION", "low_completion", "warning", "绩效自评表中的预算执行率低于阈值")
+@rule("C-EVALUATION", "low_completion", "warning", "绩效自评表中的预算执行率低于阈值",
+      params=("low_completion_threshold",))
 def evaluation_execution(ctx: Context):
-    threshold = ctx.low_completion_threshold
+    threshold = ctx.params.low_completion_threshold
     for evaluation in ctx.doc.evaluations:
         if evaluation.full_year_budget and evaluation.executed is not None:
             rate = _rate(evaluation.executed, evaluation.full_year_budget)

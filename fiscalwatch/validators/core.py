@@ -7,11 +7,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from fiscalwatch.labels import CATEGORIES, SEVERITIES
 from fiscalwatch.parsers.model import Document, Figure, Table
 from fiscalwatch.parsers.narrative import Claim, parse_claims
-
-SEVERITIES = ("error", "warning", "info")
-CATEGORIES = ("missing_table", "reconciliation", "low_completion", "document")
+from fiscalwatch.settings import RuleParams
 
 
 @dataclass
@@ -35,16 +34,17 @@ class Rule:
     severity: str  # the severity of a clear violation
     title: str  # Chinese one-line description
     check: Callable[[Context], Iterable[Finding]]
+    params: tuple[str, ...] = ()  # the fields of RuleParams it reads
 
 
 RULES: list[Rule] = []
 
 
-def rule(id_: str, category: str, severity: str, title: str):
-    assert category in CATEGORIES and severity in SEVERITIES
+def rule(id_: str, category: str, severity: str, title: str, params: tuple[str, ...] = ()):
+    assert category in CATEGORIES and severity in SEVERITIES and set(params) <= set(RuleParams.model_fields)
 
     def register(check: Callable[[Context], Iterable[Finding]]) -> Callable:
-        RULES.append(Rule(id_, category, severity, title, check))
+        RULES.append(Rule(id_, category, severity, title, check, params))
         return check
 
     return register
@@ -53,7 +53,7 @@ def rule(id_: str, category: str, severity: str, title: str):
 @dataclass
 class Context:
     doc: Document
-    low_completion_threshold: Decimal = Decimal(30)
+    params: RuleParams = field(default_factory=RuleParams)
     skipped: list[dict] = field(default_factory=list)
     current: Rule | None = None
     # Differences within rounding, per table, reported as one info finding per rule and table.

@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from fiscalwatch.labels import KIND
 from fiscalwatch.parsers.model import Document, Figure, Row, Sentence, Table
 from fiscalwatch.parsers.narrative import NAMED_BUDGET, YEAR
+from fiscalwatch.settings import RuleParams
 from fiscalwatch.validators.core import Context, Finding, Rule, fmt, half_unit
 from fiscalwatch.validators.narrative_rules import item_row, last_year, resolve, section_kind
-
-KIND_LABELS = {"budget": "预算", "final": "决算"}
 
 
 @dataclass
@@ -31,16 +31,14 @@ class Pair:
 
 
 @dataclass(frozen=True)
-class ArchiveRule:
-    id: str
-    category: str
-    severity: str
-    title: str
+class ArchiveRule(Rule):
+    """A rule on a document and one from the archive: its check takes the Pair and a Context on the other."""
+
     check: Callable[[Pair, Context], Iterable[Finding]]
 
-    def run(self, pair: Pair) -> list[Finding]:
-        ctx = Context(pair.other)
-        ctx.current = Rule(self.id, self.category, self.severity, self.title, check=lambda _: ())
+    def run(self, pair: Pair, params: RuleParams | None = None) -> list[Finding]:
+        ctx = Context(pair.other, params or RuleParams())
+        ctx.current = self
         return list(self.check(pair, ctx))
 
 
@@ -164,7 +162,7 @@ def _named_total(table: Table, row: Row, subject: str) -> Row | None:
 
 
 def _subject(doc: Document) -> str:
-    return f"{doc.entity or ''}{doc.year or ''}年度{KIND_LABELS.get(doc.kind, '')}"
+    return f"{doc.entity or ''}{doc.year or ''}年度{KIND.get(doc.kind, '')}"
 
 
 def _quoted(text: str) -> str:

@@ -8,6 +8,7 @@ from fiscalwatch.parsers.model import Figure, Row, Table
 from fiscalwatch.validators.core import Context, check_cross, rule
 from fiscalwatch.validators.table_rules import CODED
 
+
 def summary_line(table: Table | None, side: int, pattern: str = r"本年(收入|支出)合计|^(收入|支出)合计$") -> Row | None:
     """The 本年合计 line of one side of a 收支总表, else its 总计."""
     if not table:

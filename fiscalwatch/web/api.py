@@ -12,7 +12,14 @@ from fiscalwatch.web import actions, queries
 from fiscalwatch.web.auth import admin, reader
 from fiscalwatch.web.deps import db, settings_of, today_of
 from fiscalwatch.web.schemas import (
-    Assignment, ComplianceTable, DocumentOut, EntityOut, ImportOut, Overview, RefreshOut, SourceHealth,
+    Assignment,
+    ComplianceTable,
+    DocumentOut,
+    EntityOut,
+    ImportOut,
+    Overview,
+    RefreshOut,
+    SourceHealth,
     UnmatchedDocument,
 )
 

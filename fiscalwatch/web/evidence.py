@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fiscalwatch.alerts.compose import FIGURES
+from fiscalwatch.labels import FIGURES
 from fiscalwatch.parsers.errors import UnreadableFile
 from fiscalwatch.parsers.pdf import group_lines, open_pdf, page_glyphs, split_cells
 from fiscalwatch.store.archive import relative_path

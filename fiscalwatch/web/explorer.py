@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from fiscalwatch.store.models import Blob, Document, FindingRow, Source, Version
-from fiscalwatch.validators.core import CATEGORIES, SEVERITIES
+from fiscalwatch.labels import CATEGORIES, SEVERITIES
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Source, Version
 from fiscalwatch.web.auth import reader
 from fiscalwatch.web.deps import db, settings_of
 from fiscalwatch.web.export import findings_sheet, to_csv, to_xlsx
@@ -53,7 +53,7 @@ class FindingFilters(BaseModel):
 
 
 Filters = Annotated[FindingFilters, Query()]
-_COLUMNS = (FindingRow.id.label("finding_id"), Document.id.label("document_id"), Document.title.label("document_title"),
+_COLUMNS = (FindingRow.id.label("finding_id"), DocumentRow.id.label("document_id"), DocumentRow.title.label("document_title"),
             Blob.entity, Blob.year, Blob.kind, Blob.level, Source.region, Source.id.label("source_id"), FindingRow.rule,
             FindingRow.category, FindingRow.severity, FindingRow.message, FindingRow.page,
             FindingRow.table_title.label("table"), FindingRow.amount, FindingRow.rate, FindingRow.other_sha256)
@@ -77,8 +77,8 @@ def explore(session: Session, filters: FindingFilters, page: int | None = 1) -> 
 
 def _filtered(session: Session, query: Select, filters: FindingFilters) -> Select:
     query = (query.select_from(FindingRow).join(Blob, Blob.sha256 == FindingRow.sha256)
-             .join(Document, (Document.current_sha256 == FindingRow.sha256) & (Document.status == "active"))
-             .join(Source, Source.id == Document.source_id))
+             .join(DocumentRow, (DocumentRow.current_sha256 == FindingRow.sha256) & (DocumentRow.status == "active"))
+             .join(Source, Source.id == DocumentRow.source_id))
     if filters.region:
         query = query.where(in_region(session, Source.region, filters.region))
     if filters.entity:
@@ -96,7 +96,7 @@ def _filtered(session: Session, query: Select, filters: FindingFilters) -> Selec
 def _ordered(query: Select, filters: FindingFilters) -> Select:
     key = _SORTS[filters.sort]
     return query.order_by((key.desc() if filters.order == "desc" else key.asc()).nulls_last(),
-                          FindingRow.id.desc(), Document.id)
+                          FindingRow.id.desc(), DocumentRow.id)
 
 
 def _rows(session: Session, found: list) -> list[ExploredFinding]:
@@ -113,8 +113,8 @@ def _documents_of(session: Session, hashes: set[str]) -> dict[str, tuple[int, st
     """The document each content is a version of (the first one, should several share it)."""
     if not hashes:
         return {}
-    query = (select(Version.sha256, Document.id, Document.title).join(Document, Document.id == Version.document_id)
-             .where(Version.sha256.in_(hashes)).order_by(Document.id.desc()))
+    query = (select(Version.sha256, DocumentRow.id, DocumentRow.title).join(DocumentRow, DocumentRow.id == Version.document_id)
+             .where(Version.sha256.in_(hashes)).order_by(DocumentRow.id.desc()))
     return {sha256: (document_id, title) for sha256, document_id, title in session.execute(query)}
 
 

@@ -11,9 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from fiscalwatch.alerts.compose import SEVERITY_LABELS
-from fiscalwatch.compliance import KINDS, QUALITY, TIMELINESS
-from fiscalwatch.web.render import CATEGORIES
+from fiscalwatch.labels import CATEGORY, KIND, QUALITY, SEVERITY, TIMELINESS
 from fiscalwatch.web.schemas import ComplianceRow, ExploredFinding
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,7 +29,7 @@ class Sheet:
 
 
 def _compliance_cells(row: ComplianceRow) -> list:
-    return [row.entity, row.level, row.region, row.parent, row.year, KINDS[row.kind], row.approval_date,
+    return [row.entity, row.level, row.region, row.parent, row.year, KIND[row.kind], row.approval_date,
             row.deadline, TIMELINESS[row.timeliness], row.published, row.days_late if row.days_late else None,
             QUALITY.get(row.quality), row.missing_tables or None, row.errors or None, row.document_id,
             row.document_title]
@@ -46,8 +44,8 @@ def findings_sheet(base: str) -> Sheet:
     """The findings explorer's rows, their evidence linked on the dashboard at ``base``."""
     def cells(row: ExploredFinding) -> list:
         other = base + row.other_document_url if row.other_document_url else None
-        return [row.entity, row.region, row.year, KINDS.get(row.kind), CATEGORIES.get(row.category, row.category),
-                SEVERITY_LABELS.get(row.severity, row.severity), row.rule, row.message, row.page, row.table,
+        return [row.entity, row.region, row.year, KIND.get(row.kind), CATEGORY.get(row.category, row.category),
+                SEVERITY.get(row.severity, row.severity), row.rule, row.message, row.page, row.table,
                 row.amount, row.rate, row.document_title, base + row.evidence_url, row.other_document_title, other]
 
     return Sheet("核查发现", ["单位", "地区", "年度", "类别", "问题类别", "严重程度", "规则", "说明", "页码", "表格",

@@ -16,8 +16,8 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from fiscalwatch.alerts.compose import CATEGORY_LABELS
-from fiscalwatch.store.outbox import FeedEntry
+from fiscalwatch.labels import CATEGORY
+from fiscalwatch.store.models import FeedEntry
 from fiscalwatch.web.auth import is_admin
 from fiscalwatch.web.deps import db, settings_of
 from fiscalwatch.web.explorer import public_base
@@ -60,7 +60,7 @@ def alerts_feed(request: Request, session: Annotated[Session, Depends(db)], regi
         item.content(entry.body, type="text")
         item.published(entry.created_at)
         item.updated(entry.created_at)
-        item.category(term=entry.category, label=CATEGORY_LABELS.get(entry.category, entry.category))
+        item.category(term=entry.category, label=CATEGORY.get(entry.category, entry.category))
         if entry.document_id is not None:
             item.link(href=f"{base}/documents/{entry.document_id}", rel="alternate")
     return Response(feed.atom_str(pretty=True), media_type="application/atom+xml; charset=utf-8")
@@ -78,5 +78,5 @@ def _filtered(session: Session, query: Select, region: str, source: str, categor
 
 def _describe(wanted: dict[str, str]) -> list[str]:
     labels = {"region": "地区", "source": "数据源", "category": "类别"}
-    return [f"{labels[key]}：{CATEGORY_LABELS.get(value, value) if key == 'category' else value}"
+    return [f"{labels[key]}：{CATEGORY.get(value, value) if key == 'category' else value}"
             for key, value in wanted.items()]

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from fiscalwatch.labels import STATUS, beijing
 from fiscalwatch.settings import Settings
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Alert, Blob, CrawlRun, Document
+from fiscalwatch.store.models import Alert, Blob, CrawlRun, DocumentRow
 from fiscalwatch.web.queries import sources
 from fiscalwatch.web.schemas import SourceHealth
 
@@ -66,7 +67,7 @@ def snapshot(settings: Settings) -> Snapshot:
         seconds = session.scalars(select(Blob.report["parse_seconds"].as_float()).where(Blob.processed_at.is_not(None)))
         result = Snapshot(
             taken_at=datetime.now(timezone.utc), sources=sources(session), queues=None,
-            documents=counted(Document.status), files=counted(Blob.status), crawl_runs=counted(CrawlRun.status),
+            documents=counted(DocumentRow.status), files=counted(Blob.status), crawl_runs=counted(CrawlRun.status),
             alerts=counted(Alert.status), undelivered=undelivered,
             parse_seconds=[s for s in seconds if s is not None])
     result.queues = queue_depths()
@@ -110,3 +111,35 @@ def exposition(shot: Snapshot) -> tuple[bytes, str]:
 
     registry.register(ParseSeconds())
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def status_text(shot: Snapshot) -> str:
+    """`fiscalwatch status`: sources and their health, queues, documents and files, undelivered alerts."""
+    lines = [f"状态（{beijing(shot.taken_at)}）", "", f"数据源{len(shot.sources)}个："]
+    for source in shot.sources:
+        if not source.active:
+            health = "已停用"
+        elif source.consecutive_failures:
+            health = f"连续失败{source.consecutive_failures}次：{source.last_error}"
+        elif source.last_success_at:
+            health = "正常"
+        else:
+            health = "尚未采集"
+        lines.append(f"  {source.name}（{source.id}）：{health}；最近采集{beijing(source.last_crawl_at)}，"
+                     f"最近成功{beijing(source.last_success_at)}；文件{source.documents}个")
+    queues = ("，".join(f"{name} {count}" for name, count in shot.queues.items()) if shot.queues is not None
+              else "无法连接消息队列")
+    lines.append(f"队列待处理：{queues}")
+    lines.append("公开文件：" + (_status_counts(shot.documents, {"active": "在线", "withdrawn": "已撤下"}) or "无"))
+    lines.append("文件处理：" + (_status_counts(shot.files, {"pending": "待处理", "processing": "处理中", **STATUS})
+                              or "无"))
+    lines.append(f"未送达提醒{len(shot.undelivered)}条" + ("：" if shot.undelivered else ""))
+    for alert in shot.undelivered:
+        state = {"pending": "待发送", "sending": "发送中", "failed": "已放弃"}.get(alert.status, alert.status)
+        error = f"，{alert.last_error}" if alert.last_error else ""
+        lines.append(f"  [{state}，已尝试{alert.attempts}次{error}] {alert.title} → {alert.channel}")
+    return "\n".join(lines)
+
+
+def _status_counts(counted: Counter, labels: dict[str, str]) -> str:
+    return "，".join(f"{labels.get(status, status)}{count}个" for status, count in sorted(counted.items()))

@@ -11,14 +11,25 @@ from pydantic import BaseModel, field_validator
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from fiscalwatch.alerts.compose import RANK
 from fiscalwatch.alerts.routing import within
-from fiscalwatch.store.models import Blob, CrawlRun, Document, Source
+from fiscalwatch.labels import RANK
+from fiscalwatch.store.models import Blob, CrawlRun, DocumentRow, Source
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 from fiscalwatch.web.evidence import page_links
 from fiscalwatch.web.schemas import (
-    ComplianceRow, ComplianceTable, Counts, DocumentOut, EntityOut, FindingOut, LastRun, MatchOut, Overview,
-    RegionCounts, SourceHealth, UnmatchedDocument, VersionOut,
+    ComplianceRow,
+    ComplianceTable,
+    Counts,
+    DocumentOut,
+    EntityOut,
+    FindingOut,
+    LastRun,
+    MatchOut,
+    Overview,
+    RegionCounts,
+    SourceHealth,
+    UnmatchedDocument,
+    VersionOut,
 )
 
 PAGE_SIZE = 50
@@ -67,7 +78,7 @@ def _cached(session: Session, question: tuple, compute):
         session.info["version"] = tuple(session.execute(select(
             select(func.max(Expectation.evaluated_at)).scalar_subquery(),
             select(func.max(Expectation.id)).scalar_subquery(),
-            select(func.max(Document.id)).scalar_subquery(),
+            select(func.max(DocumentRow.id)).scalar_subquery(),
             select(func.max(DocumentMatch.matched_at)).scalar_subquery())).one())
     version = session.info["version"]
     key = (str(session.get_bind().url), *question)
@@ -102,7 +113,7 @@ def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
     return Overview(
         year=year, kind=kind, totals=totals, regions=sorted(regions.values(), key=lambda r: r.region),
         years=years(session),
-        unmatched=session.scalar(_without_entity(select(func.count(Document.id)))),
+        unmatched=session.scalar(_without_entity(select(func.count(DocumentRow.id)))),
         evaluated_at=session.scalar(select(func.max(Expectation.evaluated_at))),
     )
 
@@ -140,10 +151,10 @@ def in_region(session: Session, column, region: str):
 def compliance(session: Session, filters: Filters, page: int | None = 1) -> ComplianceTable:
     """The table, one page of it (or all of it with ``page=None``, for exports)."""
     parent = aliased(Entity)
-    query = (select(Expectation, Entity, parent.name, Document.title)
+    query = (select(Expectation, Entity, parent.name, DocumentRow.title)
              .join(Entity, Expectation.entity_id == Entity.id)
              .outerjoin(parent, Entity.parent_id == parent.id)
-             .outerjoin(Document, Document.id == Expectation.document_id))
+             .outerjoin(DocumentRow, DocumentRow.id == Expectation.document_id))
     if page is None:
         return _table(list(session.execute(_ordered(_filtered(query, filters), filters))), None, 1)
     order = _cached(session, ("compliance", filters.model_dump_json()), lambda: array("q", session.scalars(
@@ -189,7 +200,7 @@ def _filtered(query: Select, filters: Filters) -> Select:
 
 
 def document(session: Session, document_id: int) -> DocumentOut | None:
-    row = session.get(Document, document_id, options=[joinedload(Document.source), joinedload(Document.current)])
+    row = session.get(DocumentRow, document_id, options=[joinedload(DocumentRow.source), joinedload(DocumentRow.current)])
     if row is None:
         return None
     blob: Blob | None = row.current
@@ -223,7 +234,7 @@ def _finding_order(finding) -> tuple:
 def sources(session: Session) -> list[SourceHealth]:
     documents: dict[str, dict[str, int]] = defaultdict(dict)
     for source_id, status, count in session.execute(
-            select(Document.source_id, Document.status, func.count()).group_by(Document.source_id, Document.status)):
+            select(DocumentRow.source_id, DocumentRow.status, func.count()).group_by(DocumentRow.source_id, DocumentRow.status)):
         documents[source_id][status] = count
     latest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id).scalar_subquery()
     runs = {run.source_id: run for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(latest)))}
@@ -246,14 +257,14 @@ def sources(session: Session) -> list[SourceHealth]:
 
 def _without_entity(query: Select) -> Select:
     """Documents with no entity: matched to none, or not looked at yet."""
-    return (query.select_from(Document).outerjoin(DocumentMatch, DocumentMatch.document_id == Document.id)
+    return (query.select_from(DocumentRow).outerjoin(DocumentMatch, DocumentMatch.document_id == DocumentRow.id)
             .where(DocumentMatch.entity_id.is_(None)))
 
 
 def unmatched(session: Session) -> list[UnmatchedDocument]:
-    query = _without_entity(select(Document, DocumentMatch)).options(
-        joinedload(Document.source), joinedload(Document.current)).order_by(Document.published.desc().nulls_last(),
-                                                                           Document.id.desc())
+    query = _without_entity(select(DocumentRow, DocumentMatch)).options(
+        joinedload(DocumentRow.source), joinedload(DocumentRow.current)).order_by(DocumentRow.published.desc().nulls_last(),
+                                                                           DocumentRow.id.desc())
     return [UnmatchedDocument(
         id=doc.id, title=doc.title, source_id=doc.source_id, source_name=doc.source.name, published=doc.published,
         parsed_entity=doc.current.entity if doc.current else None, year=match.year if match else None,

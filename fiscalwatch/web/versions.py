@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from fiscalwatch.store.models import Document, Version
+from fiscalwatch.store.models import DocumentRow, Version
 from fiscalwatch.validators.version_diff import SentenceHunk
 from fiscalwatch.web.auth import reader
 from fiscalwatch.web.deps import db
@@ -44,8 +44,8 @@ def version_diff_json(session: Store, document_id: int, old: str, new: str) -> d
             "changes": asdict(changes) if changes else None, "not_compared": not_compared}
 
 
-def _versions(session: Session, document_id: int, old: str, new: str) -> tuple[Document, Version, Version]:
-    document = session.get(Document, document_id)
+def _versions(session: Session, document_id: int, old: str, new: str) -> tuple[DocumentRow, Version, Version]:
+    document = session.get(DocumentRow, document_id)
     versions = {v.sha256: v for v in document.versions} if document else {}
     if old not in versions or new not in versions or old == new:
         raise HTTPException(404, "该文件没有这两个版本")

@@ -14,7 +14,7 @@ from celery.signals import beat_embedded_init, setup_logging, worker_process_ini
 from kombu import Exchange, Queue
 from kombu.exceptions import ChannelError
 
-from fiscalwatch.report import BEIJING
+from fiscalwatch.labels import BEIJING
 from fiscalwatch.settings import CRAWL_KILL_GRACE, Settings, broker_url_for, concurrency_for, load_settings
 from fiscalwatch.store.db import forget_inherited_connections
 

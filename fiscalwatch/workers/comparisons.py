@@ -11,13 +11,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fiscalwatch.alerts import document_alerts
-from fiscalwatch.settings import Settings
+from fiscalwatch.alerts.outbox import document_info, enqueue
 from fiscalwatch.parsers import serialize
-from fiscalwatch.store.models import Blob, BlobContent, Document, FindingRow
-from fiscalwatch.store.outbox import enqueue
+from fiscalwatch.settings import Settings
+from fiscalwatch.store.models import Blob, BlobContent, DocumentRow, FindingRow
 from fiscalwatch.validators.cross_documents import BUDGET_FINAL, PREVIOUS_YEAR, ArchiveRule, Pair
 from fiscalwatch.validators.reliability import GATE
-from fiscalwatch.workers.documents import document_info
 
 log = logging.getLogger(__name__)
 KINDS = ("budget", "final")
@@ -49,13 +48,13 @@ def _pairs(session: Session, blob: Blob) -> list[tuple[ArchiveRule, Blob, Blob]]
 def _counterpart(session: Session, blob: Blob, kind: str, year: int) -> list[Blob]:
     """The current, parsed content of the same entity's document of that kind and year (same level and scope:
     a 单位's figures are not its 部门's, nor 本级 the 汇总), the latest processed if several."""
-    entity_ids = select(Document.entity_id).where(Document.current_sha256 == blob.sha256,
-                                                  Document.entity_id.is_not(None))
+    entity_ids = select(DocumentRow.entity_id).where(DocumentRow.current_sha256 == blob.sha256,
+                                                  DocumentRow.entity_id.is_not(None))
     found = session.scalars(
-        select(Blob).join(Document, Document.current_sha256 == Blob.sha256).where(
-            Document.status == "active", Blob.status == "ok", Blob.kind == kind, Blob.year == year,
+        select(Blob).join(DocumentRow, DocumentRow.current_sha256 == Blob.sha256).where(
+            DocumentRow.status == "active", Blob.status == "ok", Blob.kind == kind, Blob.year == year,
             Blob.sha256 != blob.sha256, _same(Blob.level, blob.level), _same(Blob.scope, blob.scope),
-            or_(Blob.entity == blob.entity, Document.entity_id.in_(entity_ids)))
+            or_(Blob.entity == blob.entity, DocumentRow.entity_id.in_(entity_ids)))
         .order_by(Blob.processed_at.desc()).limit(1)).all()
     return list(found)
 
@@ -73,7 +72,7 @@ def _compare(session: Session, settings: Settings, rule: ArchiveRule, subject: B
     doubted = {f.table_title for f in other.findings if f.rule == GATE.id and f.table_title}
     pair = Pair(serialize.from_dict(contents[0].content), serialize.from_dict(contents[1].content),
                 _title(session, other), doubted)
-    findings = rule.run(pair)
+    findings = rule.run(pair, settings.rules)
     for row in [r for r in subject.findings if r.rule == rule.id and r.other_sha256 == other.sha256]:
         subject.findings.remove(row)
     subject.findings.extend(FindingRow.of(f, other_sha256=other.sha256) for f in findings)
@@ -81,7 +80,7 @@ def _compare(session: Session, settings: Settings, rule: ArchiveRule, subject: B
     if findings:
         log.info("%s: %d findings comparing %s with %s", rule.id, len(findings), subject.sha256[:12], other.sha256[:12])
     queued = 0
-    for document in session.scalars(select(Document).where(Document.current_sha256 == subject.sha256)):
+    for document in session.scalars(select(DocumentRow).where(DocumentRow.current_sha256 == subject.sha256)):
         info = document_info(session, settings, document)
         key = f"compared|{rule.id}|{document.id}|{subject.sha256}|{other.sha256}"
         for route, message in document_alerts(info, findings, settings.alerts, settings.alert_top_findings):
@@ -90,5 +89,5 @@ def _compare(session: Session, settings: Settings, rule: ArchiveRule, subject: B
 
 
 def _title(session: Session, blob: Blob) -> str:
-    document = session.scalar(select(Document).where(Document.current_sha256 == blob.sha256).limit(1))
+    document = session.scalar(select(DocumentRow).where(DocumentRow.current_sha256 == blob.sha256).limit(1))
     return f"《{(document.title if document else None) or blob.filename or blob.sha256[:12]}》"

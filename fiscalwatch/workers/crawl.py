@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from fiscalwatch.alerts import Event
+from fiscalwatch.alerts.outbox import enqueue_event
 from fiscalwatch.crawlers import Discovery, FoundDocument, discover
 from fiscalwatch.settings import CRAWL_LEASE, Settings
 from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import CRAWL_UNFINISHED, CrawlRun, Document, DocumentUrl, Source
-from fiscalwatch.store.outbox import enqueue_event
+from fiscalwatch.store.models import CRAWL_UNFINISHED, CrawlRun, DocumentRow, DocumentUrl, Source
 from fiscalwatch.store.page_cache import StorePageCache
 from fiscalwatch.workers.fetching import fetcher_for
 from fiscalwatch.workers.sources import source_config
@@ -36,16 +36,16 @@ class CrawlOutcome:
     healthy: bool
 
 
-def claim(settings: Settings, run_id: int) -> int | None:
+def take_lease(settings: Settings, run_id: int) -> int | None:
     """Take a queued run, or a running one whose worker's lease ran out; returns the attempt, None if not ours
     (a redelivered crawl that finished, or that another worker is doing)."""
-    return leases.claim(settings.database_url, CrawlRun.id, run_id, status=CrawlRun.status,
-                        free=CrawlRun.status == "queued", taken="running", attempts=CrawlRun.attempts,
-                        lease=CRAWL_LEASE, started_at=datetime.now(timezone.utc))
+    return leases.take(settings.database_url, CrawlRun.id, run_id, status=CrawlRun.status,
+                       free=CrawlRun.status == "queued", taken="running", attempts=CrawlRun.attempts,
+                       lease=CRAWL_LEASE, started_at=datetime.now(timezone.utc))
 
 
 def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
-    attempt = claim(settings, run_id)
+    attempt = take_lease(settings, run_id)
     if attempt is None:
         return CrawlOutcome([], True)
     if attempt > MAX_CRAWL_ATTEMPTS:
@@ -154,7 +154,7 @@ def _rows(session, urls: list[str], chunk: int = 500) -> dict[str, DocumentUrl]:
 
 
 def _unlisted(session, source_id: str, since: datetime) -> list[str]:
-    rows = session.scalars(select(DocumentUrl.url).join(Document).where(
+    rows = session.scalars(select(DocumentUrl.url).join(DocumentRow).where(
         DocumentUrl.source_id == source_id, DocumentUrl.last_listed_at < since,
-        DocumentUrl.fetch_status == "ok", Document.status == "active"))
+        DocumentUrl.fetch_status == "ok", DocumentRow.status == "active"))
     return list(rows)

@@ -1,4 +1,4 @@
-"""Stage 6, alert: send one outbox row through its channel. Rows are claimed one at a time, so a slow or
+"""Stage 6, alert: send one outbox row through its channel. Rows are taken one at a time, so a slow or
 failing channel only delays its own rows; failures are retried with exponential backoff, then given up.
 Digest routes get one message per source and crawl run, queued once that run's work is all done."""
 
@@ -15,15 +15,23 @@ from sqlalchemy.orm import Session
 from fiscalwatch.alerts import Message, deliver
 from fiscalwatch.alerts.channels import channel_style
 from fiscalwatch.alerts.compose import compose_digest
+from fiscalwatch.alerts.outbox import document_info, enqueue
 from fiscalwatch.alerts.routing import covers, findings_for_route
 from fiscalwatch.settings import AlertRoute, Settings
 from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import (FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, Document, DocumentUrl, Source,
-                          Version)
-from fiscalwatch.store.outbox import enqueue
+from fiscalwatch.store.models import (
+    FETCH_UNFINISHED,
+    PARSE_UNFINISHED,
+    Alert,
+    Blob,
+    CrawlRun,
+    DocumentRow,
+    DocumentUrl,
+    Source,
+    Version,
+)
 from fiscalwatch.validators.core import Finding
-from fiscalwatch.workers.documents import document_info
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +45,8 @@ LAST_RETRY = timedelta(hours=6)
 def run_delivery(settings: Settings, alert_id: int) -> bool | None:
     """Deliver one alert if it is due and not taken; True sent, False will retry or gave up, None not ours."""
     due = (Alert.status == "pending") & (Alert.next_attempt_at <= datetime.now(timezone.utc))
-    if leases.claim(settings.database_url, Alert.id, alert_id, status=Alert.status, free=due, taken="sending",
-                    attempts=Alert.attempts, lease=SEND_LEASE) is None:
+    if leases.take(settings.database_url, Alert.id, alert_id, status=Alert.status, free=due, taken="sending",
+                   attempts=Alert.attempts, lease=SEND_LEASE) is None:
         return None
     with session_scope(settings.database_url) as session:
         alert = session.get(Alert, alert_id)
@@ -93,19 +101,19 @@ def queue_digests(settings: Settings) -> int:
 def _outstanding(session: Session, source_id: str) -> bool:
     fetching = select(DocumentUrl.url).where(DocumentUrl.source_id == source_id,
                                              DocumentUrl.fetch_status.in_(FETCH_UNFINISHED))
-    parsing = select(Blob.sha256).join(Document, Document.current_sha256 == Blob.sha256).where(
-        Document.source_id == source_id, Blob.status.in_(PARSE_UNFINISHED))
+    parsing = select(Blob.sha256).join(DocumentRow, DocumentRow.current_sha256 == Blob.sha256).where(
+        DocumentRow.source_id == source_id, Blob.status.in_(PARSE_UNFINISHED))
     return session.scalar(fetching.limit(1)) is not None or session.scalar(parsing.limit(1)) is not None
 
 
 def _queue_digest(session: Session, settings: Settings, run: CrawlRun, routes: list[AlertRoute]) -> int:
     source = session.get(Source, run.source_id)
     since = run.started_at
-    changed = list(session.scalars(select(Document).join(Version, Version.document_id == Document.id).where(
-        Document.source_id == source.id, Version.seen_at >= since).distinct()))
+    changed = list(session.scalars(select(DocumentRow).join(Version, Version.document_id == DocumentRow.id).where(
+        DocumentRow.source_id == source.id, Version.seen_at >= since).distinct()))
     replaced = sum(len(d.versions) > 1 for d in changed)
-    withdrawn = session.scalar(select(func.count()).select_from(Document).where(
-        Document.source_id == source.id, Document.withdrawn_at >= since))
+    withdrawn = session.scalar(select(func.count()).select_from(DocumentRow).where(
+        DocumentRow.source_id == source.id, DocumentRow.withdrawn_at >= since))
     documents = [(document_info(session, settings, d), _findings(session, d)) for d in changed]
     queued = 0
     for route in routes:
@@ -122,7 +130,7 @@ def _queue_digest(session: Session, settings: Settings, run: CrawlRun, routes: l
     return queued
 
 
-def _findings(session: Session, document: Document) -> list[Finding]:
+def _findings(session: Session, document: DocumentRow) -> list[Finding]:
     blob = session.get(Blob, document.current_sha256) if document.current_sha256 else None
     if blob is None or blob.status != "ok":
         return []

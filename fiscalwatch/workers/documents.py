@@ -1,4 +1,4 @@
-"""What alerts say about a document, and queuing the alerts of a document version once its content has its
+"""Queuing the alerts of a document version once its content has its
 final status: the findings alert, and the replaced alert saying what changed since the previous version."""
 
 from __future__ import annotations
@@ -6,32 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fiscalwatch.alerts import DocumentInfo, Event, document_alerts
-from fiscalwatch.settings import Settings
+from fiscalwatch.alerts import Event, document_alerts
+from fiscalwatch.alerts.outbox import document_info, enqueue, enqueue_event
 from fiscalwatch.parsers import serialize
-from fiscalwatch.store.models import PARSE_UNFINISHED, Blob, BlobContent, Document, Version
-from fiscalwatch.store.outbox import enqueue, enqueue_event
+from fiscalwatch.settings import Settings
+from fiscalwatch.store.models import PARSE_UNFINISHED, Blob, BlobContent, DocumentRow, Version
 from fiscalwatch.validators.version_diff import VersionDiff, compare
-
-
-def document_info(session: Session, settings: Settings, document: Document) -> DocumentInfo:
-    blob = session.get(Blob, document.current_sha256) if document.current_sha256 else None
-    url = next((u.url for u in document.urls if u.fetch_status == "ok"), None) or (
-        document.urls[0].url if document.urls else document.detail_url or "")
-    base = (settings.dashboard_url or "").rstrip("/")
-    return DocumentInfo(
-        title=document.title or (blob.filename if blob else "") or url,
-        url=url,
-        source_id=document.source_id,
-        source_name=document.source.name,
-        region=document.source.region,
-        entity=blob.entity if blob else None,
-        year=blob.year if blob else None,
-        kind=blob.kind if blob else None,
-        published=document.published,
-        sha256=document.current_sha256 or "",
-        archive_url=f"{base}/documents/{document.id}" if base else None,
-    )
 
 
 def diff_path(document_id: int, old_sha256: str, new_sha256: str) -> str:
@@ -63,7 +43,7 @@ def _not_comparable(blob: Blob | None, content: BlobContent | None, which: str) 
     return None
 
 
-def queue_document_alerts(session: Session, settings: Settings, document: Document) -> int:
+def queue_document_alerts(session: Session, settings: Settings, document: DocumentRow) -> int:
     """Queue the alerts of the document's current version, once per route; returns how many were new."""
     blob = session.get(Blob, document.current_sha256)
     if blob is None or blob.status in PARSE_UNFINISHED:
@@ -79,7 +59,7 @@ def queue_document_alerts(session: Session, settings: Settings, document: Docume
     return replaced + sum(row is not None for row in queued)
 
 
-def queue_replaced_alert(session: Session, settings: Settings, document: Document) -> int:
+def queue_replaced_alert(session: Session, settings: Settings, document: DocumentRow) -> int:
     """If the current version replaced another, the replaced alert with what changed, once per route; returns
     how many were new. Called once the current version's content has its final status, so it can be compared."""
     previous = session.scalar(select(Version).where(

@@ -10,15 +10,15 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select
 
 from fiscalwatch.alerts import Event
+from fiscalwatch.alerts.outbox import document_info, enqueue_event
 from fiscalwatch.crawlers import Fetcher, FetchResult, make_rate_limiter
 from fiscalwatch.crawlers.image_pages import fetch_image_pages
 from fiscalwatch.settings import CRAWL_LEASE, Settings
 from fiscalwatch.store import leases
 from fiscalwatch.store.archive import archive
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import FETCH_UNFINISHED, PARSE_UNFINISHED, Blob, Document, DocumentUrl, Version
-from fiscalwatch.store.outbox import enqueue_event
-from fiscalwatch.workers.documents import document_info, queue_document_alerts
+from fiscalwatch.store.models import FETCH_UNFINISHED, PARSE_UNFINISHED, Blob, DocumentRow, DocumentUrl, Version
+from fiscalwatch.workers.documents import queue_document_alerts
 
 GONE = {"not_found", "soft_404", "html_instead_of_file", "no_images"}
 # A fetch's lease is above its task's hard time limit (fiscalwatch.settings), after which the URL is fetched
@@ -38,17 +38,17 @@ def fetcher_for(settings: Settings) -> Fetcher:
     return _fetchers[key]
 
 
-def claim(settings: Settings, url: str) -> int | None:
+def take_lease(settings: Settings, url: str) -> int | None:
     """Take a queued URL, or one whose fetching worker's lease ran out; returns the attempt, None if not ours
     (fetched already: a redelivered task, or another worker's)."""
-    return leases.claim(settings.database_url, DocumentUrl.url, url, status=DocumentUrl.fetch_status,
-                        free=DocumentUrl.fetch_status == "queued", taken="fetching",
-                        attempts=DocumentUrl.fetch_attempts, lease=FETCH_LEASE)
+    return leases.take(settings.database_url, DocumentUrl.url, url, status=DocumentUrl.fetch_status,
+                       free=DocumentUrl.fetch_status == "queued", taken="fetching",
+                       attempts=DocumentUrl.fetch_attempts, lease=FETCH_LEASE)
 
 
 def run_fetch(settings: Settings, url: str) -> str | None:
     """Fetch a queued URL; returns the sha256 of content that still needs parsing, if any."""
-    attempt = claim(settings, url)
+    attempt = take_lease(settings, url)
     if attempt is None:
         return None
     if attempt > MAX_FETCH_ATTEMPTS:
@@ -135,13 +135,13 @@ def _blob(session, sha256: str, relative: str, url: str, size: int, now: datetim
     return blob
 
 
-def _document_for(session, row: DocumentUrl, sha256: str, now: datetime) -> Document:
+def _document_for(session, row: DocumentUrl, sha256: str, now: datetime) -> DocumentRow:
     """The same bytes already published by this source under another URL are the same document."""
-    known = session.scalar(select(Document).join(Version).where(
-        Version.sha256 == sha256, Document.source_id == row.source_id).limit(1))
+    known = session.scalar(select(DocumentRow).join(Version).where(
+        Version.sha256 == sha256, DocumentRow.source_id == row.source_id).limit(1))
     if known is not None:
         return known
-    document = Document(source_id=row.source_id, title=row.page_title or row.title, kind=row.kind,
+    document = DocumentRow(source_id=row.source_id, title=row.page_title or row.title, kind=row.kind,
                         detail_url=row.detail_url, published=row.published, first_seen_at=now, last_seen_at=now,
                         status="active")
     session.add(document)
@@ -149,7 +149,7 @@ def _document_for(session, row: DocumentUrl, sha256: str, now: datetime) -> Docu
     return document
 
 
-def _new_version(session, document: Document, blob: Blob, url: str, now: datetime) -> None:
+def _new_version(session, document: DocumentRow, blob: Blob, url: str, now: datetime) -> None:
     previous = session.scalar(select(Version).where(Version.document_id == document.id,
                                                     Version.sha256 == document.current_sha256))
     version = session.scalar(select(Version).where(Version.document_id == document.id,

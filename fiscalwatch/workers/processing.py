@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select
 
-from fiscalwatch.checker import CheckResult, check_file, parse_limits
+from fiscalwatch.parsers import serialize
 from fiscalwatch.settings import Settings, concurrency_for
 from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.parsers import serialize
-from fiscalwatch.store.models import Blob, BlobContent, Document, FindingRow
+from fiscalwatch.store.models import Blob, BlobContent, DocumentRow, FindingRow
+from fiscalwatch.validators.checker import CheckResult, check_file, parse_limits
 from fiscalwatch.workers.comparisons import compare_with_archive
 from fiscalwatch.workers.documents import queue_document_alerts
 from fiscalwatch.workers.publications import check_with_companions, companions, place_completeness
@@ -23,15 +22,15 @@ from fiscalwatch.workers.publications import check_with_companions, companions, 
 log = logging.getLogger(__name__)
 
 
-def claim(settings: Settings, sha256: str) -> int | None:
+def take_lease(settings: Settings, sha256: str) -> int | None:
     """Take the lease on a pending (or abandoned) blob; returns the attempt number, None if not ours."""
-    return leases.claim(settings.database_url, Blob.sha256, sha256, status=Blob.status, free=Blob.status == "pending",
-                        taken="processing", attempts=Blob.attempts,
-                        lease=timedelta(seconds=settings.parse_lease_seconds))
+    return leases.take(settings.database_url, Blob.sha256, sha256, status=Blob.status, free=Blob.status == "pending",
+                       taken="processing", attempts=Blob.attempts,
+                       lease=timedelta(seconds=settings.parse_lease_seconds))
 
 
 def run_process(settings: Settings, sha256: str) -> None:
-    attempt = claim(settings, sha256)
+    attempt = take_lease(settings, sha256)
     if attempt is None:
         return
     if attempt > settings.max_parse_attempts:
@@ -41,14 +40,13 @@ def run_process(settings: Settings, sha256: str) -> None:
     with session_scope(settings.database_url) as session:
         blob = session.get(Blob, sha256)
         path, whole = settings.storage_dir / blob.path, blob.ocr_unread > 0
-    threshold = Decimal(str(settings.low_completion_threshold))
     limits = parse_limits(settings, concurrency_for(settings), whole=whole)
     others, completeness = companions(settings, sha256), {}
     try:
         if others:
-            result, completeness = check_with_companions(path, sha256, others, threshold, limits)
+            result, completeness = check_with_companions(path, sha256, others, settings.rules, limits)
         else:
-            result = check_file(path, threshold, limits)
+            result = check_file(path, settings.rules, limits)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:  # a parser bug must end as a recorded failure, not a retry loop
@@ -106,7 +104,7 @@ def _keep_content(session, sha256: str, result: CheckResult) -> None:
 
 def _settled(session, settings: Settings, sha256: str) -> None:
     """The content's findings are final: alert them, then compare it with the archive."""
-    for document in session.scalars(select(Document).where(Document.current_sha256 == sha256)):
+    for document in session.scalars(select(DocumentRow).where(DocumentRow.current_sha256 == sha256)):
         queue_document_alerts(session, settings, document)
     try:  # a comparison that fails must not cost the file its own result
         with session.begin_nested():

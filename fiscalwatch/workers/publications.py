@@ -8,34 +8,34 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from fiscalwatch.checker import CheckResult, check_publication
-from fiscalwatch.settings import Settings
 from fiscalwatch.parsers.limits import Limits
+from fiscalwatch.settings import RuleParams, Settings
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import Blob, Document, FindingRow
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow
+from fiscalwatch.validators.checker import CheckResult, check_publication
 from fiscalwatch.validators.completeness_rules import PUBLICATION_RULES
 
 
 def companions(settings: Settings, sha256: str) -> dict[str, Path]:
     """Archived files published on the same detail page as this content (sha256 → path), itself excluded."""
     with session_scope(settings.database_url) as session:
-        pages = session.execute(select(Document.source_id, Document.detail_url).where(
-            Document.current_sha256 == sha256, Document.detail_url.is_not(None))).all()
+        pages = session.execute(select(DocumentRow.source_id, DocumentRow.detail_url).where(
+            DocumentRow.current_sha256 == sha256, DocumentRow.detail_url.is_not(None))).all()
         found: dict[str, Path] = {}
         for source_id, detail_url in pages:
-            for blob in session.scalars(select(Blob).join(Document, Document.current_sha256 == Blob.sha256).where(
-                    Document.source_id == source_id, Document.detail_url == detail_url,
-                    Document.status == "active", Blob.sha256 != sha256)):
+            for blob in session.scalars(select(Blob).join(DocumentRow, DocumentRow.current_sha256 == Blob.sha256).where(
+                    DocumentRow.source_id == source_id, DocumentRow.detail_url == detail_url,
+                    DocumentRow.status == "active", Blob.sha256 != sha256)):
                 found[blob.sha256] = settings.storage_dir / blob.path
         return found
 
 
-def check_with_companions(path: Path, sha256: str, others: dict[str, Path], threshold,
+def check_with_companions(path: Path, sha256: str, others: dict[str, Path], params: RuleParams,
                           limits: Limits) -> tuple[CheckResult, dict]:
     """This file's own result, and the publication's completeness findings for each member's sha256
     (all of them on the main file, none on the others); each file parsed within ``limits``."""
     paths = {str(path): sha256, **{str(p): sha for sha, p in others.items()}}
-    publication = check_publication([path, *others.values()], threshold, limits)
+    publication = check_publication([path, *others.values()], params, limits)
     own = max((m for m in publication.members if m.file == str(path)), key=_tables)
     own.findings = [f for f in own.findings if f.rule not in PUBLICATION_RULES]
     main = paths[max(publication.members, key=_tables).file]

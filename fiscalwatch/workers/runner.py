@@ -19,13 +19,21 @@ from sqlalchemy import func, select
 
 from fiscalwatch.alerts import validate_url
 from fiscalwatch.compliance import refresh_compliance
-from fiscalwatch.report import crawl_reason
-from fiscalwatch.settings import FEED_URL, Settings
 from fiscalwatch.parsers.limits import die_with_parent
+from fiscalwatch.settings import FEED_URL, Settings
 from fiscalwatch.store.db import migrate, session_scope
-from fiscalwatch.store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, DocumentUrl,
-                          Source)
+from fiscalwatch.store.models import (
+    CRAWL_UNFINISHED,
+    FETCH_UNFINISHED,
+    PARSE_UNFINISHED,
+    Alert,
+    Blob,
+    CrawlRun,
+    DocumentUrl,
+    Source,
+)
 from fiscalwatch.workers.app import CONFIG_ENV, QUEUES, app
+from fiscalwatch.workers.console import crawl_reason
 from fiscalwatch.workers.delivery import queue_digests
 from fiscalwatch.workers.dispatch import dispatch_due_alerts, read_unfinished_scans, recover, send, start_crawls
 from fiscalwatch.workers.sources import sync_sources

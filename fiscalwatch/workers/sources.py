@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fiscalwatch.settings import Settings
-from fiscalwatch.settings import Source as SourceConfig
+from fiscalwatch.settings import Settings, SourceConfig
 from fiscalwatch.store.models import CrawlRun, Source
 
 
@@ -38,19 +37,19 @@ def retry_delay(settings: Settings, failures: int, interval: timedelta) -> timed
     return min(delay, settings.crawl_retry_max_delay, interval)
 
 
-def claim_due_sources(session: Session, settings: Settings, now: datetime | None = None) -> list[str]:
+def take_due_sources(session: Session, settings: Settings, now: datetime | None = None) -> list[str]:
     """Sources whose next crawl time has come, or whose last crawl failed long enough ago; their next time
     is pushed out (interval + jitter) at once, so two schedulers ticking together do not both enqueue them."""
     now = now or datetime.now(timezone.utc)
     sources = session.scalars(select(Source).where(Source.active).with_for_update(skip_locked=True))
-    claimed = []
+    taken = []
     for source in sources:
         if not (_on_interval(source, now) or _retry_due(session, settings, source, now)):
             continue
         jitter = random.uniform(0, settings.crawl_jitter) * source.interval_seconds
         source.next_crawl_at = now + timedelta(seconds=source.interval_seconds + jitter)
-        claimed.append(source.id)
-    return claimed
+        taken.append(source.id)
+    return taken
 
 
 def _on_interval(source: Source, now: datetime) -> bool:

@@ -13,16 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from fiscalwatch.compliance import refresh_compliance
-from fiscalwatch import report
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import CRAWL_UNFINISHED, Blob, CrawlRun, Document, DocumentUrl, Source
+from fiscalwatch.store.models import CRAWL_UNFINISHED, Blob, CrawlRun, DocumentRow, DocumentUrl, Source
+from fiscalwatch.workers import console
 from fiscalwatch.workers.app import app, current_settings
 from fiscalwatch.workers.crawl import record_crawl_error, run_crawl
 from fiscalwatch.workers.delivery import queue_digests, run_delivery
 from fiscalwatch.workers.dispatch import dispatch_due_alerts, read_unfinished_scans, recover, send, start_crawls
 from fiscalwatch.workers.fetching import record_fetch_error, run_fetch
 from fiscalwatch.workers.processing import record_failure, run_process
-from fiscalwatch.workers.sources import claim_due_sources, sync_sources
+from fiscalwatch.workers.sources import sync_sources, take_due_sources
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def tick() -> None:
     settings = current_settings()
     with session_scope(settings.database_url) as session:
         sync_sources(session, settings)
-        due = claim_due_sources(session, settings)
+        due = take_due_sources(session, settings)
     if due:
         start_crawls(settings, due)
     recovered = recover(settings) | {"whole_scans": read_unfinished_scans(settings)}
@@ -119,7 +119,7 @@ def _tell_crawl(settings, run_id: int, to_fetch: int) -> None:
         if run is None or run.status in CRAWL_UNFINISHED:
             return  # a redelivered crawl of a run that another worker is doing
         source = session.get(Source, run.source_id)
-        line = report.crawl_line(run, source, max(to_fetch - run.new_documents, 0))
+        line = console.crawl_line(run, source, max(to_fetch - run.new_documents, 0))
     (log.info if run.status == "ok" else log.warning)(line)
 
 
@@ -130,7 +130,7 @@ def _tell_fetch(settings, url: str) -> None:
             return
         versions = row.document.versions if row.document else []
         replaced = len(versions) > 1 and any(v.seen_at == row.fetched_at and v.superseded_at is None for v in versions)
-        line = report.fetch_line(row, replaced)
+        line = console.fetch_line(row, replaced)
         failed = row.fetch_status == "failed"
     if line:
         (log.warning if failed else log.info)(line)
@@ -143,6 +143,6 @@ def _tell_processed(settings, sha256: str, started: datetime, seconds: float) ->
         if blob is None or blob.processed_at is None or blob.processed_at < started:
             return  # not processed by this task (a redelivery, or someone else's lease)
         blob.report = {**(blob.report or {}), "parse_seconds": round(seconds, 3)}
-        title = session.scalar(select(Document.title).where(Document.current_sha256 == sha256).limit(1))
-        line = report.blob_line(blob, title)
+        title = session.scalar(select(DocumentRow.title).where(DocumentRow.current_sha256 == sha256).limit(1))
+        line = console.blob_line(blob, title)
     (log.warning if blob.status == "failed" else log.info)(line)

@@ -2,7 +2,6 @@
 
 from alembic import context
 
-import fiscalwatch.store.outbox  # noqa: F401  (registers the feed's table on Base.metadata)
 import fiscalwatch.store.registry  # noqa: F401  (registers the compliance tables on Base.metadata)
 from fiscalwatch.store.db import engine_for
 from fiscalwatch.store.models import Base, UtcDateTime

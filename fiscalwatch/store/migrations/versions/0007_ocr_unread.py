@@ -8,7 +8,6 @@ Create Date: 2026-12-03 14:40:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0007'
 down_revision = '0006'
 branch_labels = None

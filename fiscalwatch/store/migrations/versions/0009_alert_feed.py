@@ -9,7 +9,6 @@ Create Date: 2026-12-04 19:30:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0009'
 down_revision = '0008'
 branch_labels = None

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 
-from fiscalwatch.settings import Settings
 from fiscalwatch.parsers import OcrBudget, Parsed, UnreadableFile, no_documents, parse_documents, primary
 from fiscalwatch.parsers.disclosure import not_a_disclosure
 from fiscalwatch.parsers.limits import Limits, run_limited
 from fiscalwatch.parsers.model import Document
+from fiscalwatch.settings import RuleParams, Settings
 from fiscalwatch.validators import validate
 from fiscalwatch.validators.core import Finding
-
 
 WHOLE = 100_000  # OCR pages of a whole read: every page, within the parse's time limit
 
@@ -71,7 +69,7 @@ class CheckResult:
         }
 
 
-def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30),
+def check_file(path: Path, params: RuleParams | None = None,
                limits: Limits | None = None) -> CheckResult:
     """Plain files give one result. Archives give the primary member's result at the top level
     (so consumers of single documents work unchanged) with every member's result in `members`.
@@ -80,7 +78,7 @@ def check_file(path: Path, low_completion_threshold: Decimal = Decimal(30),
         parsed = parse_limited(path, limits)
     except UnreadableFile as exc:
         return CheckResult(file=str(path), error_code=exc.code, error=exc.message)
-    results = [_check(str(path), p, low_completion_threshold) for p in parsed]
+    results = [_check(str(path), p, params) for p in parsed]
     if len(parsed) == 1 and parsed[0].name is None:
         return results[0]
     best = primary(parsed)
@@ -109,11 +107,11 @@ def parse_limited(path: Path, limits: Limits | None = None) -> list[Parsed]:
                        seconds=limits.seconds)
 
 
-def check_publication(paths: list[Path], low_completion_threshold: Decimal = Decimal(30),
+def check_publication(paths: list[Path], params: RuleParams | None = None,
                       limits: Limits | None = None) -> CheckResult:
     """Several files published together (a detail page's attachments, e.g. 情况说明 and 报表 apart):
     each file's own checks, and completeness judged once on all of them together."""
-    files = [_check_parts(path, low_completion_threshold, limits) for path in paths]
+    files = [_check_parts(path, params, limits) for path in paths]
     members = [m for parts in files for m in parts]
     disclosures = [m for m in members if m.status == "ok"]
     result = CheckResult(file="；".join(str(p) for p in paths), members=members)
@@ -128,18 +126,18 @@ def check_publication(paths: list[Path], low_completion_threshold: Decimal = Dec
         for table in member.document.tables:
             table.source = member.file
     result.document = _union([m.document for m in disclosures])
-    completeness = validate(result.document, low_completion_threshold, scope="publication")
+    completeness = validate(result.document, params, scope="publication")
     result.findings = [f for m in disclosures for f in _from(m)] + completeness.findings
     result.skipped = [s for m in disclosures for s in m.skipped] + completeness.skipped
     return result
 
 
-def _check_parts(path: Path, low_completion_threshold: Decimal, limits: Limits | None) -> list[CheckResult]:
+def _check_parts(path: Path, params: RuleParams | None, limits: Limits | None) -> list[CheckResult]:
     try:
         parsed = parse_limited(path, limits)
     except UnreadableFile as exc:
         return [CheckResult(file=str(path), error_code=exc.code, error=exc.message)]
-    return [_check(str(path), p, low_completion_threshold, scope="member") for p in parsed]
+    return [_check(str(path), p, params, scope="member") for p in parsed]
 
 
 def _from(member: CheckResult) -> list[Finding]:
@@ -160,7 +158,7 @@ def _union(docs: list[Document]) -> Document:
                     sentences=[s for d in docs for s in d.sentences])
 
 
-def _check(file: str, parsed: Parsed, low_completion_threshold: Decimal, scope: str = "file") -> CheckResult:
+def _check(file: str, parsed: Parsed, params: RuleParams | None, scope: str = "file") -> CheckResult:
     result = CheckResult(file=file, document=parsed.document, member=parsed.name)
     if parsed.error:
         result.error_code, result.error = parsed.error.code, parsed.error.message
@@ -168,6 +166,6 @@ def _check(file: str, parsed: Parsed, low_completion_threshold: Decimal, scope: 
     result.not_disclosure = not_a_disclosure(parsed.document)
     if result.not_disclosure:
         return result
-    validation = validate(parsed.document, low_completion_threshold, scope)
+    validation = validate(parsed.document, params, scope)
     result.findings, result.skipped = validation.findings, validation.skipped
     return result

@@ -9,30 +9,34 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from fiscalwatch.alerts import Event, Message, compose_event, routes_for
 from fiscalwatch.alerts.channels import channel_style
-from fiscalwatch.settings import FEED_URL, AlertRoute
-from fiscalwatch.store.models import Alert, Base
+from fiscalwatch.alerts.compose import DocumentInfo, Event, Message, compose_event
+from fiscalwatch.alerts.routing import routes_for
+from fiscalwatch.settings import FEED_URL, AlertRoute, Settings
+from fiscalwatch.store.models import Alert, Blob, DocumentRow, FeedEntry
 
 
-class FeedEntry(Base):
-    """One alert event as the Atom feed shows it (plain text), whatever channels it was sent to."""
-
-    __tablename__ = "feed_entries"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(300), unique=True)  # the event key, as in Alert.key before the channel
-    category: Mapped[str] = mapped_column(String(30), index=True)
-    severity: Mapped[str] = mapped_column(String(10))
-    title: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    source_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    region: Mapped[str | None] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+def document_info(session: Session, settings: Settings, document: DocumentRow) -> DocumentInfo:
+    blob = session.get(Blob, document.current_sha256) if document.current_sha256 else None
+    url = next((u.url for u in document.urls if u.fetch_status == "ok"), None) or (
+        document.urls[0].url if document.urls else document.detail_url or "")
+    base = (settings.dashboard_url or "").rstrip("/")
+    return DocumentInfo(
+        title=document.title or (blob.filename if blob else "") or url,
+        url=url,
+        source_id=document.source_id,
+        source_name=document.source.name,
+        region=document.source.region,
+        entity=blob.entity if blob else None,
+        year=blob.year if blob else None,
+        kind=blob.kind if blob else None,
+        published=document.published,
+        sha256=document.current_sha256 or "",
+        archive_url=f"{base}/documents/{document.id}" if base else None,
+    )
 
 
 def enqueue(session: Session, key: str, route: AlertRoute, message: Message,
