@@ -7,7 +7,6 @@ Each command imports what it needs when it runs, so `--help` costs no more than 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +16,6 @@ if TYPE_CHECKING:
     from fiscalwatch.settings import Settings
 
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
-# Files `check` picks from a directory: what the crawler downloads, web pages, images, OpenDocument and RTF.
-CHECKED_EXTENSIONS = {"pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar", "htm", "html", "odt", "ods",
-                      "rtf", "png", "jpg", "jpeg", "tif", "tiff", "bmp"}
 
 config_option = click.option("--config", type=click.Path(path_type=Path), metavar="PATH",
                              help="YAML configuration (default config/fiscalwatch.yaml).")
@@ -70,12 +66,13 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: 
     """Parse and validate disclosure files, or every supported file in a directory; exit 1 if any file
     could not be read."""
     paths = _expand(files, recursive)
+    from fiscalwatch.settings import RuleParams
     from fiscalwatch.validators import checker
     from fiscalwatch.validators.check_report import render, render_publication, summary
 
     settings = _settings(config)
-    params = settings.rules if threshold is None else settings.rules.model_copy(
-        update={"low_completion_threshold": Decimal(str(threshold))})
+    params = settings.rules if threshold is None else RuleParams.model_validate(
+        {**settings.rules.model_dump(), "low_completion_threshold": threshold})
     parse_limits = checker.parse_limits(settings)  # the pipeline's: a file fails `check` as it would fail there
     if publication:
         results = [checker.check_publication(paths, params, parse_limits)]
@@ -90,14 +87,16 @@ def check(files: tuple[Path, ...], as_json: bool, recursive: bool, publication: 
 
 
 def _expand(paths: tuple[Path, ...], recursive: bool) -> list[Path]:
-    """Files as given; directories become the supported files in them (and below them with -r)."""
-    files = []
+    """Files as given; directories become the files in them (and below them with -r) of a format read."""
+    from fiscalwatch.parsers.formats import extensions
+
+    read, files = extensions(), []
     for path in paths:
         if not path.is_dir():
             files.append(path)
             continue
         found = sorted(p for p in (path.rglob("*") if recursive else path.iterdir())
-                       if p.is_file() and p.suffix.lower().lstrip(".") in CHECKED_EXTENSIONS)
+                       if p.is_file() and p.suffix.lower().lstrip(".") in read)
         if not found:
             click.echo(f"目录中没有可核查的文件：{path}" + ("" if recursive else "（-r 可包括子目录）"), err=True)
         files += found

@@ -13,6 +13,7 @@ from fiscalwatch.crawlers.http import Fetcher
 from fiscalwatch.crawlers.pagination import page_urls
 from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
 from fiscalwatch.settings import Selectors, Settings, SourceConfig
+from fiscalwatch.workers.fetching import followed_files
 
 BUDGET_TABLE = ("<table><tr><th>项目</th><th>预算数</th><th>决算数</th></tr>"
                 "<tr><td>一般公共预算财政拨款</td><td>1,234.56</td><td>1,200.00</td></tr>"
@@ -49,7 +50,7 @@ def publish(portal: FixturePortal, section: str, count: int) -> dict[str, tuple[
 def test_finds_exactly_the_documents_across_pages(portal, fetcher, pagination):
     list_url = portal.add_section("czyjs", pagination=pagination)
     expected = publish(portal, "czyjs", 8)  # 3 list pages
-    found = discover(source_for(list_url), fetcher)
+    found = discover(source_for(list_url), fetcher, files=followed_files())
 
     assert found.errors == []
     assert {d.url: (d.title, d.published) for d in found.documents} == {
@@ -66,7 +67,7 @@ def test_finds_exactly_the_documents_across_pages(portal, fetcher, pagination):
 def test_max_pages_limits_the_list_pages_read(portal, fetcher):
     list_url = portal.add_section("czyjs")
     publish(portal, "czyjs", 8)
-    found = discover(source_for(list_url, max_pages=2), fetcher)
+    found = discover(source_for(list_url, max_pages=2), fetcher, files=followed_files())
     assert len(found.documents) == 6 and found.list_links == 6
     assert not portal.hits("/czyjs/index_2.html")
 
@@ -76,7 +77,7 @@ def test_gbk_section_titles_are_decoded(portal, fetcher):
     title = "朱镕基路街道办事处2023年度部门决算（王珺）"
     detail = portal.add_document("bmjs", title, date(2024, 9, 30), attachments=[("部门决算.pdf", b"%PDF")])
     inline = portal.add_document("bmjs", "镕城镇2024年部门预算", date(2024, 2, 1), inline_html=BUDGET_TABLE)
-    found = discover(source_for(list_url), fetcher)
+    found = discover(source_for(list_url), fetcher, files=followed_files())
     by_url = {d.url: d for d in found.documents}
     assert by_url[portal.attachment_urls(detail)[0]].page_title == title
     assert by_url[portal.attachment_urls(detail)[0]].title == "部门决算.pdf"
@@ -94,7 +95,7 @@ def test_attachments_inline_html_direct_links_and_plain_notices(portal, fetcher)
                                  attachments=[("三公经费.pdf", b"%PDF")], link_directly=True)
     notice = portal.add_document("yjsgk", "关于做好预决算公开工作的通知", date(2024, 1, 5))
 
-    found = discover(source_for(list_url), fetcher)
+    found = discover(source_for(list_url), fetcher, files=followed_files())
     by_url = {d.url: d for d in found.documents}
     assert set(by_url) == {*portal.attachment_urls(several), inline, prose, direct}
     assert [by_url[url].file_ext for url in portal.attachment_urls(several)] == ["xlsx", "docx", "rar"]
@@ -111,11 +112,11 @@ def test_unchanged_source_costs_only_304s(portal, fetcher):
     list_url = portal.add_section("czyjs")
     publish(portal, "czyjs", 5)  # 2 list pages
     cache = MemoryPageCache()
-    first = discover(source_for(list_url), fetcher, cache)
+    first = discover(source_for(list_url), fetcher, cache, files=followed_files())
     assert first.unchanged_pages == 0 and len(cache.entries) == 2 + 5
 
     portal.clear_requests()
-    second = discover(source_for(list_url), fetcher, cache)
+    second = discover(source_for(list_url), fetcher, cache, files=followed_files())
     assert second.documents == first.documents
     assert second.unchanged_pages == second.pages_fetched == 7 and second.list_links == 5
     pages = [r for r in portal.requests if r.path != "/robots.txt"]
@@ -124,7 +125,7 @@ def test_unchanged_source_costs_only_304s(portal, fetcher):
 
     portal.clear_requests()
     new = portal.add_document("czyjs", "新增单位2023年度决算", date(2024, 11, 1), attachments=[("新.pdf", b"%PDF")])
-    third = discover(source_for(list_url), fetcher, cache)
+    third = discover(source_for(list_url), fetcher, cache, files=followed_files())
     assert portal.attachment_urls(new)[0] in {d.url for d in third.documents} and len(third.documents) == 6
     assert [r.status for r in portal.hits("/czyjs/index.html")] == [200]
 
@@ -141,7 +142,7 @@ def test_removed_document_disappears(portal, fetcher):
     expected = publish(portal, "czyjs", 4)
     gone, (_, _, gone_detail) = next(iter(expected.items()))
     portal.remove_document(gone_detail)
-    found = discover(source_for(list_url), fetcher)
+    found = discover(source_for(list_url), fetcher, files=followed_files())
     assert {d.url for d in found.documents} == set(expected) - {gone}
     assert portal.hits(gone_detail.removeprefix(portal.base_url)) == []
 
@@ -153,7 +154,7 @@ def test_failed_pages_are_reported_and_transient_failures_retried(portal, fetche
     broken_path = broken_detail.removeprefix(portal.base_url)
     portal.fail_next("/czyjs/index.html", times=1, status=500)
     portal.fail_next(broken_path, times=10, status=502)
-    found = discover(source_for(list_url), fetcher)
+    found = discover(source_for(list_url), fetcher, files=followed_files())
     assert [d.url for d in found.documents] == [ok_url]
     assert [r.status for r in portal.hits("/czyjs/index.html")] == [500, 200]
     assert len(found.errors) == 1
@@ -162,7 +163,7 @@ def test_failed_pages_are_reported_and_transient_failures_retried(portal, fetche
 
 
 def test_unreachable_source_is_an_error_not_an_exception(fetcher):
-    found = discover(source_for("http://10.255.255.1/czyjs/index.html"), fetcher)
+    found = discover(source_for("http://10.255.255.1/czyjs/index.html"), fetcher, files=followed_files())
     assert found.documents == [] and found.pages_fetched == 0
     assert [code for _, code, _ in found.errors] == ["private_address"]
 
@@ -176,10 +177,10 @@ def test_selectors_override_the_heuristics(portal, fetcher):
                                f'</div><a class="more" href="/custom/list2.html">更多</a></body></html>'.encode(),
                                content_type="text/html; charset=utf-8")
     portal.add_file("/custom/list2.html", b"<html><body></body></html>", content_type="text/html")
-    assert discover(source_for(list_url), fetcher).documents == []
+    assert discover(source_for(list_url), fetcher, files=followed_files()).documents == []
 
     selectors = Selectors(list_links="div.items a", attachments="div.fujian a", next_page="a.more")
-    found = discover(source_for(list_url, selectors=selectors), fetcher)
+    found = discover(source_for(list_url, selectors=selectors), fetcher, files=followed_files())
     assert [d.url for d in found.documents] == portal.attachment_urls(detail)
     assert found.documents[0].file_ext is None and found.documents[0].title == "download"
     assert portal.hits("/custom/list2.html")

@@ -31,6 +31,7 @@ from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import CrawlRun
 from fiscalwatch.store.models import Source as SourceRow
 from fiscalwatch.workers.crawl import run_crawl
+from fiscalwatch.workers.fetching import followed_files
 from fiscalwatch.workers.runner import prepare
 
 WILD = REPO.parent / "shared" / "corpus" / "wild"
@@ -80,7 +81,7 @@ def test_every_saved_page_has_one_reviewed_expectation():
 def test_saved_page_yields_what_a_person_sees(portal, fetcher, file):
     expected = EXPECTED[file]
     url = serve(portal, file)
-    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher)
+    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, files=followed_files())
     if expected["status"] != "ok":
         assert_refused(found, url, expected)
     elif expected["kind"] == "list":
@@ -138,8 +139,8 @@ def test_unchanged_pages_keep_their_verdict_from_the_cache(portal, fetcher):
     cache = MemoryPageCache()
     for file in ("chongqing_gzw_2026_portal_detail.html", "wuhan_rsj-antibot_na_other.html"):
         url = serve(portal, file)
-        first = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, cache)
-        second = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, cache)
+        first = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, cache, files=followed_files())
+        second = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, cache, files=followed_files())
         assert second.unchanged_pages == 1
         assert second.documents == first.documents and second.errors == first.errors
 
@@ -147,7 +148,7 @@ def test_unchanged_pages_keep_their_verdict_from_the_cache(portal, fetcher):
 def test_challenge_answered_with_http_521_is_an_honest_error(portal, fetcher):
     url = serve(portal, "wuhan_rsj-antibot_na_other.html")
     portal.fail_next(urlsplit(url).path, times=1, status=521)
-    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher)
+    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, files=followed_files())
     code, message = found.source_error(url)
     assert code == "http_521" and "反爬虫" in message and found.documents == []
 
@@ -186,9 +187,9 @@ def test_a_year_in_a_list_title_and_a_detail_page_as_source(portal, fetcher):
     detail = portal.add_document("ys2024", "某局2024年部门预算", date(2024, 2, 1),
                                  attachments=[("某局2024年部门预算.pdf", b"%PDF-1.4"), ("政府信息公开申请表.doc", b"x")])
     budget = portal.attachment_urls(detail)[0]
-    listed = discover(SourceConfig(id="wild", name="真实门户页面", url=list_url), fetcher)
+    listed = discover(SourceConfig(id="wild", name="真实门户页面", url=list_url), fetcher, files=followed_files())
     assert listed.errors == [] and [(d.url, d.detail_url) for d in listed.documents] == [(budget, detail)]
-    alone = discover(SourceConfig(id="wild", name="真实门户页面", url=detail), fetcher)
+    alone = discover(SourceConfig(id="wild", name="真实门户页面", url=detail), fetcher, files=followed_files())
     assert alone.errors == [] and [(d.url, d.detail_url, d.list_url) for d in alone.documents] == [
         (budget, detail, detail)]
 
@@ -202,6 +203,6 @@ def test_a_year_in_a_list_title_and_a_detail_page_as_source(portal, fetcher):
 def test_other_pages_without_documents_say_why(portal, fetcher, body, code, reason):
     url = portal.add_file(f"/synthetic/{code}/a.html", body.encode(), content_type="text/html; charset=utf-8")
     portal.add_file(f"/synthetic/{code}/b.html", body.replace("b.html", "a.html").encode(), content_type="text/html")
-    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher)
+    found = discover(SourceConfig(id="wild", name="真实门户页面", url=url), fetcher, files=followed_files())
     assert found.source_error(url)[0] == code and reason in found.source_error(url)[1]
     assert found.documents == [] and found.entries == []

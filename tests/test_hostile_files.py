@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fiscalwatch.parsers import UnreadableFile, sniff
+from fiscalwatch.parsers import UnreadableFile, formats
 from fiscalwatch.parsers.convert import SOFFICE, converted
 from fiscalwatch.parsers.limits import run_limited
 from fiscalwatch.settings import Settings
@@ -102,7 +102,7 @@ def test_a_stored_zip_whose_first_member_is_a_pdf_is_an_archive(tmp_path):
         archive.writestr("第一部分.pdf", pdf)
         archive.writestr("第二部分.pdf", pdf)
     assert pdf[:5] in path.read_bytes()[:1024]  # what made it look like a PDF
-    assert sniff.sniff(path) == sniff.ZIP
+    assert formats.sniff(path) == "zip"
     result = check_file(path)
     assert sorted(m.member for m in result.members) == ["第一部分.pdf", "第二部分.pdf"]
 

@@ -22,6 +22,7 @@ from fiscalwatch.crawlers.ratelimit import LocalRateLimiter
 from fiscalwatch.settings import Settings, SourceConfig
 from fiscalwatch.store.models import Blob, DocumentRow
 from fiscalwatch.validators.checker import check_file
+from fiscalwatch.workers.fetching import followed_files
 
 SEED = "003"
 ICON = '<p><img src="/images/icon_print.gif">打印</p>'  # page furniture inside the content: never fetched
@@ -73,24 +74,25 @@ def test_an_image_only_detail_page_is_one_document(tmp_path, jpegs):
         portal.add_document("czyjs", "某局2024年部门预算", date(2024, 3, 1), body=ICON,
                             attachments=[("部门预算.pdf", render("002", "pdf").read_bytes())])
         fetcher = _fetcher()
-        found = discover(SourceConfig(id="s", name="门户", url=portal.section_url("czyjs")), fetcher, MemoryPageCache())
+        found = discover(SourceConfig(id="s", name="门户", url=portal.section_url("czyjs")), fetcher, MemoryPageCache(),
+                         files=followed_files())
         kinds = {d.url: d.kind for d in found.documents}
         # The pictures of one page and the image files another links to are one document each; the PDF is its own.
         assert sorted(kinds.values()) == ["attachment", "image_pages", "image_pages"], kinds
         assert kinds[detail] == kinds[linked] == "image_pages"
-        with zipfile.ZipFile(io.BytesIO(fetch_image_pages(fetcher, linked).content)) as archive:
+        with zipfile.ZipFile(io.BytesIO(fetch_image_pages(fetcher, linked, followed_files()).content)) as archive:
             assert [archive.read(name) for name in archive.namelist()] == jpegs[:2]
 
-        first = fetch_image_pages(fetcher, detail)
+        first = fetch_image_pages(fetcher, detail, followed_files())
         assert first.ok, first.error
         with zipfile.ZipFile(io.BytesIO(first.content)) as archive:
             assert [archive.read(name) for name in archive.namelist()] == jpegs  # every page, in order
-        again = fetch_image_pages(fetcher, detail)
+        again = fetch_image_pages(fetcher, detail, followed_files())
         assert again.content == first.content  # the same images make the same bytes: no new version
         assert portal.hits("/images/icon_print.gif") == []
 
         portal.replace_attachment(portal.picture_urls(detail)[1], jpegs[0])
-        changed = fetch_image_pages(fetcher, detail)
+        changed = fetch_image_pages(fetcher, detail, followed_files())
         assert changed.ok and changed.content != first.content
 
 
@@ -100,10 +102,10 @@ def test_an_image_that_cannot_be_had_fails_the_fetch_whole(tmp_path, jpegs):
                                      pictures=[("1.jpg", jpegs[0]), ("2.jpg", jpegs[1]), ("3.jpg", jpegs[2])])
         second, third = portal.picture_urls(detail)[1:]
         portal.fail_next(urlsplit(second).path, times=1, status=404)
-        missing = fetch_image_pages(_fetcher(), detail)
+        missing = fetch_image_pages(_fetcher(), detail, followed_files())
         assert missing.error_code == "not_found" and "第2页" in missing.error and not missing.content.startswith(b"PK")
         portal.replace_attachment(third, "<!DOCTYPE html><html><body>文件不存在</body></html>".encode())
-        soft = fetch_image_pages(_fetcher(), detail)
+        soft = fetch_image_pages(_fetcher(), detail, followed_files())
         assert soft.error_code == "html_instead_of_file" and "第3页" in soft.error
 
 

@@ -2,13 +2,8 @@
 
 from fiscalwatch.compliance.matching import assign_document, find_entity, match_documents
 from fiscalwatch.compliance.refresh import RefreshSummary, refresh_compliance
-from fiscalwatch.compliance.registry_io import (
-    ImportResult,
-    RegistryError,
-    apply_registry,
-    import_registry,
-    read_registry,
-)
+from fiscalwatch.compliance.registry_io import (ImportResult, RegistryError, apply_registry, import_registry,
+                                                read_registry)
 
 __all__ = [
     "ImportResult", "RefreshSummary", "RegistryError", "apply_registry",

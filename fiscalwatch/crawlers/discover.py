@@ -42,6 +42,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
@@ -52,16 +53,12 @@ from fiscalwatch.crawlers.http import Fetcher, FetchResult
 from fiscalwatch.crawlers.pagination import page_urls
 from fiscalwatch.settings import Selectors, SourceConfig
 
-IMAGE_EXTS = ("jpg", "jpeg", "png", "tif", "tiff")
-ATTACHMENT_EXTS = ("pdf", "xls", "xlsx", "doc", "docx", "wps", "et", "zip", "rar", *IMAGE_EXTS)
 DATE_LABELS = ("发布日期", "发布时间", "成文日期", "发文日期", "公开日期", "更新日期", "日期")  # by trust
 
 _DATE = r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)"
 _DATE_RE = re.compile(_DATE)
 _LABELLED_DATE = re.compile(f"({'|'.join(DATE_LABELS)})\\s*[:：]?\\s*{_DATE}")
 _URL_DATES = (re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_"), re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"))
-_EXT_IN_TEXT = re.compile(rf"\.({'|'.join(ATTACHMENT_EXTS)})\s*(?:[(（][^)）]*[)）])?$", re.I)
-_QUOTED_FILE = re.compile(rf"""["']([^"'\s]+\.(?:{'|'.join(ATTACHMENT_EXTS)})(?:\?[^"'\s]*)?)["']""", re.I)
 _NUMBER = re.compile(r"^[-−]?[\d,]+(?:\.\d+)?%?$")
 _PAGE_EXTS = ("htm", "html", "shtml")
 _CHROME_TAGS = ("nav", "script", "style", "noscript", "template")
@@ -179,14 +176,57 @@ def _emptied(links: list[Link], cached: CacheEntry) -> bool:
                                  for data in cached.links)
 
 
-def discover(source: SourceConfig, fetcher: Fetcher, cache: PageCache | None = None) -> Discovery:
-    """Documents currently listed by ``source``; never raises on fetch failures (see ``errors``)."""
-    return _Discoverer(source, fetcher, cache).run()
+@dataclass(frozen=True)
+class FileTypes:
+    """The files a crawl follows, by extension: what is an attachment, and which of those are page images. The
+    crawl is told (the parsers' format registry decides: workers.crawl.followed_files)."""
+
+    attachments: frozenset[str]
+    images: frozenset[str]
+
+    @cached_property
+    def _named(self) -> re.Pattern:
+        return re.compile(rf"\.({'|'.join(sorted(self.attachments))})\s*(?:[(（][^)）]*[)）])?$", re.I)
+
+    @cached_property
+    def _quoted(self) -> re.Pattern:
+        alternatives = "|".join(sorted(self.attachments))
+        return re.compile(rf"""["']([^"'\s]+\.(?:{alternatives})(?:\?[^"'\s]*)?)["']""", re.I)
+
+    def ext(self, url: str, text: str) -> str | None:
+        """Attachment extension from the URL path, a file name in its query, or the link text
+        (the text only when the URL is not a static web page)."""
+        parts = urlsplit(url)
+        for name in (parts.path, *(value for _, value in parse_qsl(parts.query))):
+            if (ext := _suffix(name)) in self.attachments:
+                return ext
+        match = self._named.search(text)
+        return match.group(1).lower() if match and _suffix(parts.path) not in _PAGE_EXTS else None
+
+    def for_mime(self, mime: str) -> str | None:
+        ext = (mimetypes.guess_extension(mime) or "").lstrip(".")
+        return ext if ext in self.attachments else None
+
+    def href(self, a: Tag, base: str) -> str | None:
+        """Where a link leads: its href, else a file path quoted in its script (``onclick=
+        "downloadFj('name.pdf', './W0200….pdf')"``, ``href="javascript:…"``), a path before a bare name."""
+        if url := _resolve(a.get("href"), base):
+            return url
+        quoted = self._quoted.findall(" ".join((a.get("onclick") or "", a.get("href") or "")))
+        return _resolve(max(quoted, key=lambda path: "/" in path), base) if quoted else None
+
+
+def discover(source: SourceConfig, fetcher: Fetcher, cache: PageCache | None = None, *,
+             files: FileTypes) -> Discovery:
+    """Documents currently listed by ``source``, following links to ``files``; never raises on fetch failures
+    (see ``errors``)."""
+    return _Discoverer(source, fetcher, cache, files).run()
 
 
 class _Discoverer:
-    def __init__(self, source: SourceConfig, fetcher: Fetcher, cache: PageCache | None):
+    def __init__(self, source: SourceConfig, fetcher: Fetcher, cache: PageCache | None, files: FileTypes):
         self.source = source
+        self.files = files
         self.selectors = source.selectors or Selectors()
         self.fetcher = fetcher
         self.cache = cache
@@ -262,7 +302,7 @@ class _Discoverer:
             return [Link.from_dict(data) for data in cached.links] if cached else []
         if page.text is None:  # not HTML: a file served at a page address?
             mime = (page.content_type or "").split(";")[0].strip().lower()
-            ext = _ext_for_mime(mime)
+            ext = self.files.for_mime(mime)
             links = [Link("attachment", url, file_ext=ext)] if ext or mime == "application/octet-stream" else []
         else:
             links = analyse(BeautifulSoup(page.text, "lxml"), page)
@@ -311,8 +351,8 @@ class _Discoverer:
         block = soup.select_one(self.selectors.content) if self.selectors.content else _content_block(soup)
         links = []
         for a in block.find_all("a") if block is not None else []:
-            url, title = _href(a, base), _link_title(a)
-            if url and title and url not in known and not _file_ext(url, title):
+            url, title = self.files.href(a, base), _link_title(a)
+            if url and title and url not in known and not self.files.ext(url, title):
                 known.add(url)
                 links.append(Link("detail", url, title, _entry_date(a) or _date_from_url(url)))
         return links
@@ -330,12 +370,12 @@ class _Discoverer:
         seen = {page.url, page.final_url}
         blocks: dict[int, list[Link]] = {}
         for a in anchors:
-            url = _href(a, base)
+            url = self.files.href(a, base)
             if url is None or url in seen:
                 continue
             title, published = _link_title(a), _entry_date(a) or _date_from_url(url)
             # A picture a list links to is no file of its own (a flow chart): scanned pages are on detail pages.
-            if (ext := _file_ext(url, title)) and ext not in IMAGE_EXTS:
+            if (ext := self.files.ext(url, title)) and ext not in self.files.images:
                 if _NOT_DISCLOSURE.search(title):
                     continue
                 link = Link("attachment", url, title, published, file_ext=ext)
@@ -361,13 +401,13 @@ class _Discoverer:
         anchors = soup.select(self.selectors.attachments) if self.selectors.attachments else soup.find_all("a")
         links: dict[str, Link] = {}
         for a in anchors:
-            url = _href(a, base)
+            url = self.files.href(a, base)
             text = _link_title(a)
-            ext = _file_ext(url, text) if url else None
+            ext = self.files.ext(url, text) if url else None
             if url and (ext or self.selectors.attachments) and url not in links and not _NOT_DISCLOSURE.search(text):
                 links[url] = Link("attachment", url, text or title, published, title, ext)
         # Images are pages of one document, never documents of their own: a table goes on from one to the next.
-        if files := [link for link in links.values() if link.file_ext not in IMAGE_EXTS]:
+        if files := [link for link in links.values() if link.file_ext not in self.files.images]:
             return files
         body = soup.select_one(self.selectors.content) if self.selectors.content else soup.body
         if body is not None and _holds_budget_figures(body):
@@ -393,13 +433,13 @@ class _Discoverer:
         )
 
 
-def image_pages(html: str, url: str) -> list[str]:
+def image_pages(html: str, url: str, files: FileTypes) -> list[str]:
     """The images an image-only disclosure page publishes as its pages, in page order (at most
     MAX_IMAGE_PAGES): the image files it links to, else the pictures in its content, icons left out."""
     soup = BeautifulSoup(html, "lxml")
     base = _base_url(soup, url)
     _strip_chrome(soup)
-    linked = [u for a in soup.find_all("a") if (u := _href(a, base)) and _file_ext(u, "") in IMAGE_EXTS]
+    linked = [u for a in soup.find_all("a") if (u := files.href(a, base)) and files.ext(u, "") in files.images]
     shown = [u for img in _pictures(soup.body) if (u := _resolve(_picture_src(img), base))]
     return list(dict.fromkeys(linked or shown))[:MAX_IMAGE_PAGES]
 
@@ -422,15 +462,6 @@ def _picture_src(img: Tag) -> str:
 
 def _normalize(text: str | None) -> str:
     return " ".join((text or "").split())
-
-
-def _href(a: Tag, base: str) -> str | None:
-    """Where a link leads: its href, else a file path quoted in its script (``onclick=
-    "downloadFj('name.pdf', './W0200….pdf')"``, ``href="javascript:…"``), a path before a bare name."""
-    if url := _resolve(a.get("href"), base):
-        return url
-    quoted = _QUOTED_FILE.findall(" ".join((a.get("onclick") or "", a.get("href") or "")))
-    return _resolve(max(quoted, key=lambda path: "/" in path), base) if quoted else None
 
 
 def _is_disclosure(title: str, url: str) -> bool:
@@ -547,22 +578,6 @@ def _declared_title(soup: BeautifulSoup) -> str:
 
 def _suffix(name: str) -> str:
     return PurePosixPath(name).suffix.lstrip(".").lower()
-
-
-def _file_ext(url: str, text: str) -> str | None:
-    """Attachment extension from the URL path, a file name in its query, or the link text
-    (the text only when the URL is not a static web page)."""
-    parts = urlsplit(url)
-    for name in (parts.path, *(value for _, value in parse_qsl(parts.query))):
-        if (ext := _suffix(name)) in ATTACHMENT_EXTS:
-            return ext
-    match = _EXT_IN_TEXT.search(text)
-    return match.group(1).lower() if match and _suffix(parts.path) not in _PAGE_EXTS else None
-
-
-def _ext_for_mime(mime: str) -> str | None:
-    ext = (mimetypes.guess_extension(mime) or "").lstrip(".")
-    return ext if ext in ATTACHMENT_EXTS else None
 
 
 def _parse_date(year: str, month: str, day: str) -> date | None:

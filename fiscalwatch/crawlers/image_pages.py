@@ -9,13 +9,13 @@ import zipfile
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from fiscalwatch.crawlers.discover import image_pages
+from fiscalwatch.crawlers.discover import FileTypes, image_pages
 from fiscalwatch.crawlers.http import Fetcher, FetchResult
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def fetch_image_pages(fetcher: Fetcher, url: str, *, etag: str | None = None,
+def fetch_image_pages(fetcher: Fetcher, url: str, files: FileTypes, *, etag: str | None = None,
                       last_modified: str | None = None) -> FetchResult:
     """The page at ``url`` (conditionally) with its images bundled into ``content``; failed when an image
     cannot be downloaded (nothing partial is kept), they exceed max_file_bytes together (``too_large``), or
@@ -25,7 +25,7 @@ def fetch_image_pages(fetcher: Fetcher, url: str, *, etag: str | None = None,
         return page
     if page.text is None:
         return page.fail("not_html", "图片页地址返回的不是网页")
-    urls = image_pages(page.text, page.final_url)
+    urls = image_pages(page.text, page.final_url, files)
     if not urls:
         return page.fail("no_images", "页面上已没有预决算图片（可能已撤下）")
     images, total = [], 0

@@ -11,25 +11,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fiscalwatch.parsers import archive, sniff
+from fiscalwatch.parsers import archive, formats
 from fiscalwatch.parsers.errors import UnreadableFile
-from fiscalwatch.parsers.layout import Layout
 from fiscalwatch.parsers.model import Document
-from fiscalwatch.parsers.ocr import OcrBudget, read_image, read_images
-from fiscalwatch.parsers.pdf import read_pdf
+from fiscalwatch.parsers.ocr import OcrBudget, read_images
 from fiscalwatch.parsers.structure import parse_layout
 
 __all__ = ["OcrBudget", "Parsed", "UnreadableFile", "no_documents", "parse_documents", "parse_file", "primary"]
-
-# Formats LibreOffice turns into one we read natively: (extension it expects, target).
-_CONVERTED = {
-    sniff.DOC: ("doc", "docx"),
-    sniff.RTF: ("rtf", "docx"),
-    sniff.ODT: ("odt", "docx"),
-    sniff.ODS: ("ods", "xlsx"),
-    sniff.XML_SPREADSHEET: ("xml", "xlsx"),
-}
-
 
 @dataclass
 class Parsed:
@@ -55,13 +43,13 @@ def parse_documents(path: Path, *, ocr: OcrBudget | None = None) -> list[Parsed]
     """
     if not path.exists():
         raise UnreadableFile("not_found", "文件不存在")
-    kind = sniff.sniff(path)
+    kind = formats.sniff(path)
     budget = ocr or OcrBudget()
-    if kind not in (sniff.ZIP, sniff.RAR):
+    if kind not in archive.ARCHIVES:
         return [Parsed(None, _parse(path, kind, budget))]
     results = []
     with archive.extracted(path, kind) as members:
-        if members and all(m.kind == sniff.IMAGE for m in members):
+        if members and all(m.kind == "image" for m in members):
             # Scanned pages as images (an image-only web page bundled by the crawler, a zip of page scans).
             ordered = sorted(members, key=lambda m: _natural(m.name))
             return [Parsed(None, parse_layout(read_images([m.path for m in ordered], budget)))]
@@ -95,36 +83,4 @@ def no_documents() -> UnreadableFile:
 
 
 def _parse(path: Path, kind: str, budget: OcrBudget) -> Document:
-    return parse_layout(_read(path, kind, budget))
-
-
-def _read(path: Path, kind: str, budget: OcrBudget) -> Layout:
-    if kind == sniff.PDF:
-        return read_pdf(path, budget.pdf_page)
-    if kind == sniff.IMAGE:
-        return read_image(path, budget)
-    # Each office and web format's libraries are imported only when a file of that format arrives, so a
-    # `check` of a PDF does not pay for openpyxl, python-docx and BeautifulSoup.
-    if kind in (sniff.XLSX, sniff.XLS):
-        from fiscalwatch.parsers.spreadsheet import read_xls, read_xlsx
-
-        return (read_xlsx if kind == sniff.XLSX else read_xls)(path)
-    if kind == sniff.DOCX:
-        from fiscalwatch.parsers.word import read_docx
-
-        return read_docx(path)
-    if kind == sniff.HTML:
-        from fiscalwatch.parsers.html import read_html
-
-        return read_html(path)
-    return _read_converted(path, kind)
-
-
-def _read_converted(path: Path, kind: str) -> Layout:
-    from fiscalwatch.parsers.convert import converted
-    from fiscalwatch.parsers.spreadsheet import read_xlsx
-    from fiscalwatch.parsers.word import read_docx
-
-    source_ext, target = _CONVERTED[kind]
-    with converted(path, source_ext, target) as output:
-        return (read_docx if target == "docx" else read_xlsx)(output, kind)
+    return parse_layout(formats.by_kind(kind).read(path, budget))

@@ -17,9 +17,19 @@ from pathlib import Path, PurePosixPath
 
 import rarfile
 
-from fiscalwatch.parsers import sniff
+from fiscalwatch.parsers import formats
 from fiscalwatch.parsers.errors import UnreadableFile
+from fiscalwatch.parsers.formats import CONTAINER, Format
 
+# Archives are read member by member (parsers.parse_documents), so they have no reader of their own. A zip that
+# is an Office or OpenDocument file is recognised as that first (their order is CONTAINER).
+FORMATS = (
+    Format("zip", lambda probe: probe.zip_names is not None and "[Content_Types].xml" not in probe.zip_names,
+           ("zip",), ("application/zip", "application/x-zip-compressed"), order=CONTAINER + 1),
+    Format("rar", lambda probe: probe.starts(b"Rar!\x1a\x07"), ("rar",),
+           ("application/vnd.rar", "application/x-rar-compressed"), order=CONTAINER + 1),
+)
+ARCHIVES = tuple(f.kind for f in FORMATS)
 MAX_MEMBERS = 200
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members over RATIO_FLOOR
@@ -76,11 +86,11 @@ def _extract(path: Path, kind: str, work: Path, prefix: str, depth: int, budget:
                 yield Member(name, None, exc)
                 continue
             try:
-                inner = sniff.sniff(target)
+                inner = formats.sniff(target)
             except UnreadableFile as exc:
                 yield Member(name, target, exc)
                 continue
-            if inner in (sniff.ZIP, sniff.RAR):
+            if inner in ARCHIVES:
                 if depth >= MAX_DEPTH:
                     yield Member(name, None, UnreadableFile("nested_too_deep", "压缩包嵌套层数过多，未解压"))
                     continue
@@ -96,7 +106,7 @@ def _extract(path: Path, kind: str, work: Path, prefix: str, depth: int, budget:
 @contextmanager
 def _open(path: Path, kind: str):
     try:
-        if kind == sniff.ZIP:
+        if kind == "zip":
             with zipfile.ZipFile(path) as archive:
                 yield archive, [_zip_entry(info) for info in archive.infolist()]
         else:

@@ -27,6 +27,42 @@ from functools import lru_cache
 from pathlib import Path
 
 from fiscalwatch.parsers.errors import UnreadableFile
+from fiscalwatch.parsers.formats import CONTAINER, Format
+from fiscalwatch.parsers.layout import Layout
+from fiscalwatch.parsers.spreadsheet import read_xlsx
+from fiscalwatch.parsers.word import read_docx
+
+
+def _via(kind: str, source_ext: str, target: str):
+    """A reader converting to docx or xlsx first, then reading that (the extension LibreOffice expects)."""
+    def read(path: Path, budget) -> Layout:
+        with converted(path, source_ext, target) as output:
+            return (read_docx if target == "docx" else read_xlsx)(output, kind)
+
+    return read
+
+
+def _opendocument(mimetype: str):
+    return lambda probe: probe.zip_mimetype() == mimetype.encode()
+
+
+def _excel_xml(probe) -> bool:
+    """Excel 2003 XML, a common "xls" export of finance systems (published under .xls names)."""
+    text = probe.head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    return text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in probe.head
+
+
+_ODT, _ODS = "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet"
+FORMATS = (
+    # WPS .wps files are Word 97 files inside.
+    Format("doc", lambda probe: "WordDocument" in (probe.ole_streams or ()), ("doc", "wps"),
+           ("application/msword", "application/vnd.ms-works"), read=_via("doc", "doc", "docx")),
+    Format("rtf", lambda probe: probe.starts(b"{\\rtf"), ("rtf",), ("application/rtf", "text/rtf"),
+           read=_via("rtf", "rtf", "docx")),
+    Format("odt", _opendocument(_ODT), ("odt",), (_ODT,), read=_via("odt", "odt", "docx"), order=CONTAINER),
+    Format("ods", _opendocument(_ODS), ("ods",), (_ODS,), read=_via("ods", "ods", "xlsx"), order=CONTAINER),
+    Format("xml_spreadsheet", _excel_xml, read=_via("xml_spreadsheet", "xml", "xlsx")),
+)
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 MAX_CONVERSIONS = 2  # concurrent soffice processes on this machine

@@ -12,12 +12,13 @@ import re
 from pathlib import Path
 
 import charset_normalizer
-from bs4 import BeautifulSoup, NavigableString, Tag
 
 from fiscalwatch.parsers.errors import UnreadableFile
 from fiscalwatch.parsers.flow import paginate
+from fiscalwatch.parsers.formats import LOOSE, Format, lazy_import
 from fiscalwatch.parsers.layout import Block, Grid, Layout, TextLine
 
+_HTML = re.compile(rb"<(!doctype\s+html|html|head|body|table|meta|div|p|title)[\s>]", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 _GB = {"gb2312", "gbk", "gb18030", "hz-gb-2312", "x-gbk", "cp936", "euc-cn"}
 _SKIP = {"script", "style", "noscript", "head", "title", "nav", "footer", "aside", "iframe", "form", "select",
@@ -33,6 +34,10 @@ _PAGE_BREAK = re.compile(r"page-break-(before|after)\s*:\s*always", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _CELL_GAP = re.compile(r"\s{2,}")
+bs4 = lazy_import("bs4")
+# Saved pages and HTML served as .xls; crawled as pages, never followed as attachments.
+FORMATS = (Format("html", lambda probe: bool(_HTML.search(probe.head.replace(b"\x00", b""))), ("htm", "html"),
+                  ("text/html",), read=lambda path, budget: read_html(path), order=LOOSE, linked=False),)
 MAX_SPAN = 200  # rowspan/colspan beyond this are authoring errors, not tables
 # Grid slots a table may cover once its spans are spread: capping each span leaves their product and their
 # sum over cells free (a 49 KB page of 999999 spans passed 6 GiB).
@@ -40,7 +45,7 @@ MAX_TABLE_SLOTS = 200_000
 
 
 def read_html(path: Path) -> Layout:
-    soup = BeautifulSoup(decode_html(path.read_bytes()), "lxml")
+    soup = bs4.BeautifulSoup(decode_html(path.read_bytes()), "lxml")
     walker = _Walker()
     try:
         walker.walk(soup.body or soup)
@@ -79,13 +84,13 @@ class _Walker:
         self.chunks: list[list[Block]] = [[]]
         self.buffer: list[str] = []
 
-    def walk(self, node: Tag) -> None:
+    def walk(self, node: bs4.Tag) -> None:
         for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:  # not comments, CDATA or doctype
+            if isinstance(child, bs4.NavigableString):
+                if type(child) is bs4.NavigableString:  # not comments, CDATA or doctype
                     self.buffer.append(str(child))
                 continue
-            if not isinstance(child, Tag) or _skipped(child):
+            if not isinstance(child, bs4.Tag) or _skipped(child):
                 continue
             if _PAGE_BREAK.search(child.get("style", "")):
                 self.flush()
@@ -111,7 +116,7 @@ class _Walker:
             self.chunks[-1].append(TextLine(" ".join(cells), cells))
 
 
-def _skipped(tag: Tag) -> bool:
+def _skipped(tag: bs4.Tag) -> bool:
     if tag.name in _SKIP or _HIDDEN.search(tag.get("style", "")):
         return True
     marks = " ".join([*tag.get("class", []), tag.get("id", "")])
@@ -122,7 +127,7 @@ def _skipped(tag: Tag) -> bool:
         _DISCLOSURE.search(h.get_text()) for h in tag.find_all(["h1", "h2", "h3"]))
 
 
-def table_grid(table: Tag) -> Grid:
+def table_grid(table: bs4.Tag) -> Grid:
     occupied: dict[tuple[int, int], tuple[int, int]] = {}
     texts: dict[tuple[int, int], str] = {}
     rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
@@ -164,6 +169,6 @@ def _int(value) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _cell_text(td: Tag) -> str:
+def _cell_text(td: bs4.Tag) -> str:
     # Lines of a cell are wrapped text of one value.
     return _SPACES.sub(" ", td.get_text("").replace("\xa0", " ").replace("\u3000", " ")).strip()

@@ -20,10 +20,16 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from fiscalwatch.parsers.errors import UnreadableFile
+from fiscalwatch.parsers.formats import Format
 from fiscalwatch.parsers.layout import Layout, Page
 from fiscalwatch.parsers.limits import Limits
 from fiscalwatch.parsers.pdf import Glyph, place_blocks
 from fiscalwatch.parsers.pdf_rulings import MIN_EDGE, Edge, merge_edges
+
+_IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
+FORMATS = (Format("image", lambda probe: probe.starts(*_IMAGES), ("jpg", "jpeg", "png", "tif", "tiff", "bmp"),
+                  ("image/jpeg", "image/png", "image/tiff", "image/bmp"),
+                  read=lambda path, budget: read_image(path, budget)),)
 
 OCR_MAX_PAGES = 80  # per file
 OCR_SECONDS = 600.0  # per file

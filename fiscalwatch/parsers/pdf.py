@@ -11,6 +11,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from fiscalwatch.parsers.errors import UnreadableFile
+from fiscalwatch.parsers.formats import CONTAINER, Format
 from fiscalwatch.parsers.layout import Block, Grid, Layout, Page, TextLine
 from fiscalwatch.parsers.pdf_rulings import Cell, Edge, find_cells, group_tables, merge_edges, page_segments
 
@@ -19,6 +20,10 @@ CELL_GAP = 0.9
 WORD_GAP = 0.25
 # A 合订本 runs to hundreds of pages; a page tree listing a million is damage or an attack, refused at once.
 MAX_PAGES = 5000
+
+# "%PDF-" may follow junk bytes, so it is looked for in the first KB, before the other documents' signatures.
+FORMATS = (Format("pdf", lambda probe: b"%PDF-" in probe.head[:1024], ("pdf",), ("application/pdf",),
+                  read=lambda path, budget: read_pdf(path, budget.pdf_page), order=CONTAINER + 2),)
 
 
 @dataclass(slots=True)

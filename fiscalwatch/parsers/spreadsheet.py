@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import xlrd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from fiscalwatch.parsers import catalog, ooxml
 from fiscalwatch.parsers.columns import squash
 from fiscalwatch.parsers.errors import UnreadableFile
 from fiscalwatch.parsers.flow import is_toc_heading, paginate
+from fiscalwatch.parsers.formats import CONTAINER, Format, lazy_import
 from fiscalwatch.parsers.layout import Block, Grid, Layout, Page, TextLine
 
 _META = re.compile(
@@ -31,6 +30,15 @@ _META = re.compile(
 )
 _NOTE = re.compile(r"^(注|说明|备注|填报说明)\s*\d*\s*[:：]|本表无数据|本表为空")
 _DECIMALS = re.compile(r"0\.(0+)")
+openpyxl = lazy_import("openpyxl")
+FORMATS = (
+    Format("xlsx", lambda probe: {"[Content_Types].xml", "xl/workbook.xml"} <= (probe.zip_names or set()),
+           ("xlsx",), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+           read=lambda path, budget: read_xlsx(path), order=CONTAINER),
+    # WPS .et workbooks are BIFF files inside.
+    Format("xls", lambda probe: bool((probe.ole_streams or set()) & {"Workbook", "Book"}), ("xls", "et"),
+           ("application/vnd.ms-excel",), read=lambda path, budget: read_xls(path)),
+)
 # Sheets formatted down to row 1,048,576 exist; no disclosure table is near these sizes.
 MAX_ROWS = 20_000
 MAX_COLS = 200
@@ -51,7 +59,7 @@ def read_xlsx(path: Path, format_: str = "xlsx") -> Layout:
         # A file object: given a path, openpyxl refuses names not ending in .xlsx.
         with path.open("rb") as handle:
             book = openpyxl.load_workbook(handle, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise UnreadableFile("corrupt_office", f"Excel 文件损坏或不完整（{exc}）") from exc
     sheets = []
     for ws in book.worksheets:

@@ -9,19 +9,30 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import docx
-from docx.oxml.ns import qn
 from lxml import etree
 
 from fiscalwatch.parsers import ooxml
 from fiscalwatch.parsers.errors import UnreadableFile
 from fiscalwatch.parsers.flow import paginate
+from fiscalwatch.parsers.formats import CONTAINER, Format, lazy_import
 from fiscalwatch.parsers.layout import Block, Grid, Layout, TextLine
 
-_P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
-_T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
-_RENDERED_BREAK, _SECTION = qn("w:lastRenderedPageBreak"), qn("w:sectPr")
-_VAL, _TYPE = qn("w:val"), qn("w:type")
+docx = lazy_import("docx")
+_WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _w(tag: str) -> str:
+    return _WORD + tag
+
+
+FORMATS = (Format("docx", lambda probe: {"[Content_Types].xml", "word/document.xml"} <= (probe.zip_names or set()),
+                  ("docx",), ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+                  read=lambda path, budget: read_docx(path), order=CONTAINER),)
+
+_P, _TBL, _TR, _TC = _w("p"), _w("tbl"), _w("tr"), _w("tc")
+_T, _TAB, _BR, _CR = _w("t"), _w("tab"), _w("br"), _w("cr")
+_RENDERED_BREAK, _SECTION = _w("lastRenderedPageBreak"), _w("sectPr")
+_VAL, _TYPE = _w("val"), _w("type")
 PAGE_BREAK = "\f"
 # A table's grid, as its spans claim it: beyond these it is a hostile or broken file, not a table (the
 # slots are counted before any is made; see parsers.html for the same caps on web tables).
@@ -45,7 +56,7 @@ def read_docx(path: Path, format_: str = "docx") -> Layout:
             else:
                 chunks[-1].extend(_row_lines(grid))
         elif child.tag == _P:
-            if _switched_on(child.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}")):
+            if _switched_on(child.find(f"{_w('pPr')}/{_w('pageBreakBefore')}")):
                 chunks.append([])
             for index, piece in enumerate(paragraph_text(child).split(PAGE_BREAK)):
                 if index:
@@ -53,30 +64,30 @@ def read_docx(path: Path, format_: str = "docx") -> Layout:
                 line = text_line(piece)
                 if line:
                     chunks[-1].append(line)
-            if child.find(f"{qn('w:pPr')}/{_SECTION}") is not None:
+            if child.find(f"{_w('pPr')}/{_SECTION}") is not None:
                 chunks.append([])
     return Layout(paginate(chunks), format_)
 
 
 def _ruled(table, styles) -> bool:
     """Any border printed: a cell's own, the table's, or those of its style (or the default table style)."""
-    if any(_visible(borders) for borders in table.iter(qn("w:tcBorders"))):
+    if any(_visible(borders) for borders in table.iter(_w("tcBorders"))):
         return True
-    properties = table.find(qn("w:tblPr"))
-    borders = properties.find(qn("w:tblBorders")) if properties is not None else None
+    properties = table.find(_w("tblPr"))
+    borders = properties.find(_w("tblBorders")) if properties is not None else None
     if borders is not None:
         return _visible(borders)
-    named = properties.find(qn("w:tblStyle")) if properties is not None else None
+    named = properties.find(_w("tblStyle")) if properties is not None else None
     style_id = named.get(_VAL) if named is not None else None
     for _ in range(10):  # a basedOn chain, guarded against cycles
-        style = next((s for s in styles.iterchildren(qn("w:style")) if s.get(qn("w:type")) == "table" and (
-            s.get(qn("w:styleId")) == style_id if style_id else s.get(qn("w:default")) in ("1", "true"))), None)
+        style = next((s for s in styles.iterchildren(_w("style")) if s.get(_w("type")) == "table" and (
+            s.get(_w("styleId")) == style_id if style_id else s.get(_w("default")) in ("1", "true"))), None)
         if style is None:
             return False
-        borders = style.find(f"{qn('w:tblPr')}/{qn('w:tblBorders')}")
+        borders = style.find(f"{_w('tblPr')}/{_w('tblBorders')}")
         if borders is not None:
             return _visible(borders)
-        based = style.find(qn("w:basedOn"))
+        based = style.find(_w("basedOn"))
         if based is None:
             return False
         style_id = based.get(_VAL)
@@ -128,12 +139,12 @@ def table_grid(table) -> Grid:
     slots = 0
     for r, tr in enumerate(table.iterchildren(_TR)):
         row: list[str | None] = []
-        before = tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+        before = tr.find(f"{_w('trPr')}/{_w('gridBefore')}")
         row.extend([""] * _slots(before, 0, 0))
         for tc in tr.iterchildren(_TC):
-            props = tc.find(qn("w:tcPr"))
-            span = _slots(props.find(qn("w:gridSpan")) if props is not None else None, 1, len(row))
-            merge = props.find(qn("w:vMerge")) if props is not None else None
+            props = tc.find(_w("tcPr"))
+            span = _slots(props.find(_w("gridSpan")) if props is not None else None, 1, len(row))
+            merge = props.find(_w("vMerge")) if props is not None else None
             c = len(row)
             continues = merge is not None and merge.get(_VAL, "continue") == "continue"
             if continues and r and c < len(rows[r - 1]):

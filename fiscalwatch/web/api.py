@@ -11,17 +11,8 @@ from fiscalwatch.compliance import RegistryError
 from fiscalwatch.web import actions, queries
 from fiscalwatch.web.auth import admin, reader
 from fiscalwatch.web.deps import db, settings_of, today_of
-from fiscalwatch.web.schemas import (
-    Assignment,
-    ComplianceTable,
-    DocumentOut,
-    EntityOut,
-    ImportOut,
-    Overview,
-    RefreshOut,
-    SourceHealth,
-    UnmatchedDocument,
-)
+from fiscalwatch.web.schemas import (Assignment, ComplianceTable, DocumentOut, EntityOut, ImportOut, Overview,
+                                     RefreshOut, SourceHealth, UnmatchedDocument)
 
 router = APIRouter(prefix="/api", tags=["API"])
 Store = Annotated[Session, Depends(db)]

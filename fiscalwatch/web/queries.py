@@ -16,21 +16,9 @@ from fiscalwatch.labels import RANK
 from fiscalwatch.store.models import Blob, CrawlRun, DocumentRow, Source
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 from fiscalwatch.web.evidence import page_links
-from fiscalwatch.web.schemas import (
-    ComplianceRow,
-    ComplianceTable,
-    Counts,
-    DocumentOut,
-    EntityOut,
-    FindingOut,
-    LastRun,
-    MatchOut,
-    Overview,
-    RegionCounts,
-    SourceHealth,
-    UnmatchedDocument,
-    VersionOut,
-)
+from fiscalwatch.web.schemas import (ComplianceRow, ComplianceTable, Counts, DocumentOut, EntityOut, FindingOut,
+                                     LastRun, MatchOut, Overview, RegionCounts, SourceHealth, UnmatchedDocument,
+                                     VersionOut)
 
 PAGE_SIZE = 50
 NO_REGION = "未标注地区"

@@ -17,7 +17,7 @@ from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.models import CRAWL_UNFINISHED, CrawlRun, DocumentRow, DocumentUrl, Source
 from fiscalwatch.store.page_cache import StorePageCache
-from fiscalwatch.workers.fetching import fetcher_for
+from fiscalwatch.workers.fetching import fetcher_for, followed_files
 from fiscalwatch.workers.sources import source_config
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ def run_crawl(settings: Settings, run_id: int) -> CrawlOutcome:
     if config is None:
         message = "配置中已没有该数据源"
         return _finish(settings, run_id, Discovery(errors=[("", "unknown_source", message)]), failure=message)
-    discovery = discover(config, fetcher_for(settings), StorePageCache(settings.database_url))
+    discovery = discover(config, fetcher_for(settings), StorePageCache(settings.database_url),
+                         files=followed_files())
     # The source page failed, or is no source of disclosures (a homepage, a challenge): its error says why.
     source_error = discovery.source_error(config.url)
     return _finish(settings, run_id, discovery, failure=source_error[1] if source_error else None)

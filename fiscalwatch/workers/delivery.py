@@ -20,17 +20,8 @@ from fiscalwatch.alerts.routing import covers, findings_for_route
 from fiscalwatch.settings import AlertRoute, Settings
 from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import (
-    FETCH_UNFINISHED,
-    PARSE_UNFINISHED,
-    Alert,
-    Blob,
-    CrawlRun,
-    DocumentRow,
-    DocumentUrl,
-    Source,
-    Version,
-)
+from fiscalwatch.store.models import (FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun, DocumentRow,
+                                      DocumentUrl, Source, Version)
 from fiscalwatch.validators.core import Finding
 
 log = logging.getLogger(__name__)

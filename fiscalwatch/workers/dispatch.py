@@ -19,15 +19,8 @@ from sqlalchemy import func, or_, select, update
 from fiscalwatch.settings import Settings, broker_url_for
 from fiscalwatch.store import leases
 from fiscalwatch.store.db import session_scope
-from fiscalwatch.store.models import (
-    CRAWL_UNFINISHED,
-    FETCH_UNFINISHED,
-    PARSE_UNFINISHED,
-    Alert,
-    Blob,
-    CrawlRun,
-    DocumentUrl,
-)
+from fiscalwatch.store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun,
+                                      DocumentUrl)
 from fiscalwatch.workers.app import app, current_settings
 
 log = logging.getLogger(__name__)

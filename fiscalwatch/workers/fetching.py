@@ -4,6 +4,7 @@ and record what that means for the document: first version, same content, replac
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -11,8 +12,9 @@ from sqlalchemy import select
 
 from fiscalwatch.alerts import Event
 from fiscalwatch.alerts.outbox import document_info, enqueue_event
-from fiscalwatch.crawlers import Fetcher, FetchResult, make_rate_limiter
+from fiscalwatch.crawlers import Fetcher, FetchResult, FileTypes, make_rate_limiter
 from fiscalwatch.crawlers.image_pages import fetch_image_pages
+from fiscalwatch.parsers import formats
 from fiscalwatch.settings import CRAWL_LEASE, Settings
 from fiscalwatch.store import leases
 from fiscalwatch.store.archive import archive
@@ -28,6 +30,13 @@ MAX_FETCH_ATTEMPTS = 3
 
 
 _fetchers: dict[str, Fetcher] = {}
+
+
+@cache
+def followed_files() -> FileTypes:
+    """The links a crawl follows as files: every format the parsers read, web pages aside (parsers.formats)."""
+    return FileTypes(attachments=formats.extensions(linked_only=True),
+                     images=frozenset(formats.by_kind("image").extensions))
 
 
 def fetcher_for(settings: Settings) -> Fetcher:
@@ -59,7 +68,7 @@ def run_fetch(settings: Settings, url: str) -> str | None:
         etag, last_modified, kind = row.etag, row.last_modified, row.kind
     fetcher = fetcher_for(settings)
     if kind == "image_pages":
-        result = fetch_image_pages(fetcher, url, etag=etag, last_modified=last_modified)
+        result = fetch_image_pages(fetcher, url, followed_files(), etag=etag, last_modified=last_modified)
     elif kind == "inline_html":
         result = fetcher.fetch(url, etag=etag, last_modified=last_modified, accept_html=True)
     else:

@@ -22,16 +22,8 @@ from fiscalwatch.compliance import refresh_compliance
 from fiscalwatch.parsers.limits import die_with_parent
 from fiscalwatch.settings import FEED_URL, Settings
 from fiscalwatch.store.db import migrate, session_scope
-from fiscalwatch.store.models import (
-    CRAWL_UNFINISHED,
-    FETCH_UNFINISHED,
-    PARSE_UNFINISHED,
-    Alert,
-    Blob,
-    CrawlRun,
-    DocumentUrl,
-    Source,
-)
+from fiscalwatch.store.models import (CRAWL_UNFINISHED, FETCH_UNFINISHED, PARSE_UNFINISHED, Alert, Blob, CrawlRun,
+                                      DocumentUrl, Source)
 from fiscalwatch.workers.app import CONFIG_ENV, QUEUES, app
 from fiscalwatch.workers.console import crawl_reason
 from fiscalwatch.workers.delivery import queue_digests
