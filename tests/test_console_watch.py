@@ -72,4 +72,4 @@ def test_a_run_where_everything_works_exits_zero(tmp_path):
     assert "采集完成" not in result.stderr  # INFO lines are not shown at WARNING
     assert debug.returncode == 0, debug.stderr[-3000:]
     assert "采集完成：正常的门户（good）" in debug.stderr
-    assert "Task workers.tasks.crawl_source[" in debug.stderr  # Celery's own log, at DEBUG only
+    assert "Task fiscalwatch.workers.tasks.crawl_source[" in debug.stderr  # Celery's own log, at DEBUG only
