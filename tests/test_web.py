@@ -46,6 +46,8 @@ def test_overview_counts_by_region(client):
     ({"timeliness": "overdue"}, ["濮阳市卫生健康委员会", "濮阳市教育局机关", "华龙区教育局"]),  # by region, name
     ({"quality": "incomplete"}, ["濮阳市民政局"]),
     ({"region": "河南省/濮阳市/华龙区"}, ["华龙区教育局"]),
+    ({"region": "/河南省/濮阳市/华龙区/"}, ["华龙区教育局"]),  # regions are paths, as alert routes read them
+    ({"region": "河南省/濮阳市/华龙"}, []),  # a path's segments, not a prefix of its text
     ({"kind": "final", "sort": "entity", "order": "desc"}, ["濮阳市财政局", "濮阳市教育局"]),
     ({"q": "教育局", "year": "2025", "level": "单位"}, ["濮阳市教育局机关"]),
     ({"sort": "days_late", "order": "desc", "year": "2025", "timeliness": ""}, ["濮阳市财政局"]),

@@ -8,7 +8,7 @@ from math import ceil
 from typing import Literal
 
 from pydantic import BaseModel, field_validator
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from fiscalwatch.alerts.routing import within
@@ -85,9 +85,9 @@ def overview(session: Session, year: int | None, kind: str | None) -> Overview:
 
 
 def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
-    rows = session.execute(_filtered(select(Entity.region, Expectation.timeliness, Expectation.quality, func.count())
-                                     .join(Entity, Expectation.entity_id == Entity.id),
-                                     Filters(year=year, kind=kind))
+    counted = select(Entity.region, Expectation.timeliness, Expectation.quality, func.count()).join(
+        Entity, Expectation.entity_id == Entity.id)
+    rows = session.execute(_filtered(session, counted, Filters(year=year, kind=kind))
                            .group_by(Entity.region, Expectation.timeliness, Expectation.quality))
     regions: dict[str, RegionCounts] = {}
     totals = Counts()
@@ -144,9 +144,9 @@ def compliance(session: Session, filters: Filters, page: int | None = 1) -> Comp
              .outerjoin(parent, Entity.parent_id == parent.id)
              .outerjoin(DocumentRow, DocumentRow.id == Expectation.document_id))
     if page is None:
-        return _table(list(session.execute(_ordered(_filtered(query, filters), filters))), None, 1)
+        return _table(list(session.execute(_ordered(_filtered(session, query, filters), filters))), None, 1)
     order = _cached(session, ("compliance", filters.model_dump_json()), lambda: array("q", session.scalars(
-        _ordered(_filtered(select(Expectation.id).join(Entity, Expectation.entity_id == Entity.id), filters),
+        _ordered(_filtered(session, select(Expectation.id).join(Entity, Expectation.entity_id == Entity.id), filters),
                  filters))))
     pages = max(ceil(len(order) / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
@@ -172,11 +172,9 @@ def _table(found: list, total: int | None, page: int, pages: int = 1) -> Complia
     return ComplianceTable(total=len(rows) if total is None else total, page=page, pages=pages, rows=rows)
 
 
-def _filtered(query: Select, filters: Filters) -> Select:
+def _filtered(session: Session, query: Select, filters: Filters) -> Select:
     if filters.region:
-        region = filters.region.strip("/")
-        escaped = region.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(Entity.region == region, Entity.region.like(f"{escaped}/%", escape="\\")))
+        query = query.where(in_region(session, Entity.region, filters.region))
     if filters.q:
         query = query.where(Entity.name.contains(filters.q.strip(), autoescape=True))
     for column, value in ((Expectation.year, filters.year), (Expectation.kind, filters.kind),
