@@ -179,7 +179,7 @@ def _emptied(links: list[Link], cached: CacheEntry) -> bool:
 @dataclass(frozen=True)
 class FileTypes:
     """The files a crawl follows, by extension: what is an attachment, and which of those are page images. The
-    crawl is told (the parsers' format registry decides: workers.crawl.followed_files)."""
+    crawl is told (the parsers' format registry decides: workers.fetching.followed_files)."""
 
     attachments: frozenset[str]
     images: frozenset[str]

@@ -43,7 +43,7 @@ def _via(kind: str, source_ext: str, target: str):
 
 
 def _opendocument(mimetype: str):
-    return lambda probe: probe.zip_mimetype() == mimetype.encode()
+    return lambda probe: probe.zip_mimetype == mimetype.encode()
 
 
 def _excel_xml(probe) -> bool:

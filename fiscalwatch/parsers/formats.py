@@ -69,6 +69,7 @@ class Probe:
         except (zipfile.BadZipFile, OSError) as exc:
             raise UnreadableFile("corrupt_archive", f"压缩文件损坏或不完整（{exc}）") from exc
 
+    @cached_property
     def zip_mimetype(self) -> bytes | None:
         """An OpenDocument file's declared type (its ``mimetype`` member)."""
         if not self.zip_names or "mimetype" not in self.zip_names:

@@ -23,7 +23,7 @@ MAX_CELLS = 1_000_000  # cells of one sheet
 MAX_AREA = 1_048_576 * 256
 
 _SHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 
 
@@ -44,7 +44,7 @@ def _names(namespace: str, *local: str) -> frozenset[str]:
 
 XLSX = _Scan(re.compile(r"xl/(worksheets/[^/]+|sharedStrings)\.xml$"), _names(_SHEET, "c", "si"),
              _names(_SHEET, "c"), _names(_SHEET, "t", "v"), "Excel")
-DOCX = _Scan(re.compile(r"word/[^/]*\.xml$"), _names(_WORD, "tc", "p"), _names(_WORD, "tc"), _names(_WORD, "t"),
+DOCX = _Scan(re.compile(r"word/[^/]*\.xml$"), _names(WORD, "tc", "p"), _names(WORD, "tc"), _names(WORD, "t"),
              "Word")
 _ROW = f"{{{_SHEET}}}row"
 _RANGES = {f"{{{_SHEET}}}dimension", f"{{{_SHEET}}}mergeCell"}  # their far corner counts as filled

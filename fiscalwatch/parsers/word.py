@@ -18,11 +18,10 @@ from fiscalwatch.parsers.formats import CONTAINER, Format, lazy_import
 from fiscalwatch.parsers.layout import Block, Grid, Layout, TextLine
 
 docx = lazy_import("docx")
-_WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _w(tag: str) -> str:
-    return _WORD + tag
+    return f"{{{ooxml.WORD}}}{tag}"
 
 
 FORMATS = (Format("docx", lambda probe: {"[Content_Types].xml", "word/document.xml"} <= (probe.zip_names or set()),
