@@ -68,8 +68,13 @@ def keyed(channel: str, alert_key: str) -> str:
     first POST may have arrived), carries the same key, so receivers can drop the copy."""
     if channel.split("://", 1)[0].lower() not in _HEADER_SCHEMES:
         return channel
-    value = hashlib.sha256(alert_key.encode()).hexdigest()[:32]
+    value = idempotency_key(alert_key)
     return f"{channel}{'&' if '?' in channel else '?'}{urlencode({'+' + IDEMPOTENCY_HEADER: value})}"
+
+
+def idempotency_key(alert_key: str) -> str:
+    """The header value of an alert's every POST: its outbox key, hashed to a fixed length."""
+    return hashlib.sha256(alert_key.encode()).hexdigest()[:32]
 
 
 def queue_digests(settings: Settings) -> int:
