@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 
 import pytest
+from sqlalchemy import event
 
 from fiscalwatch.compliance import refresh_compliance
 from fiscalwatch.settings import AlertRoute, Settings
@@ -194,3 +195,21 @@ def dashboard_store(database_url, tmp_path) -> tuple[Settings, dict[str, int]]:
     path.write_bytes(b"%PDF-1.4 archived copy")
     refresh_compliance(settings, TODAY)
     return settings, ids
+
+
+class Statements:
+    """The SQL statements run on a store while inside the block (count, and their text in `sql`)."""
+
+    def __init__(self, url: str):
+        self.engine, self.count, self.sql = engine_for(url), 0, []
+
+    def _count(self, _connection, _cursor, statement, *_):
+        self.count += 1
+        self.sql.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)

@@ -10,12 +10,13 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from registry_fixture import add_document, add_source, database_url, settings_for  # noqa: F401  (fixture)
-from sqlalchemy import event
+from registry_fixture import Statements, add_document, add_source, database_url, settings_for  # noqa: F401  (fixture)
+from sqlalchemy import select, update
 
-from fiscalwatch.store.db import engine_for, session_scope
-from fiscalwatch.store.models import Blob, FindingRow, Version
+from fiscalwatch.store.db import session_scope
+from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Version
 from fiscalwatch.validators.core import Finding
+from fiscalwatch.web import queries
 from fiscalwatch.web.app import create_app
 from fiscalwatch.web.explorer import FindingFilters, explore
 
@@ -163,24 +164,37 @@ def test_a_broad_filter_is_counted_and_paged_to_a_thousand(store, monkeypatch):
 
 def test_a_page_costs_the_same_queries_however_many_rows(store):
     settings, _ = store
-    statements = []
-    engine = engine_for(settings.database_url)
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        spent = []
-        for filters in (FindingFilters(rule="C-EVALUATION"), FindingFilters(sort="amount")):
-            statements.clear()
-            with session_scope(settings.database_url) as session:
-                rows = explore(session, filters).rows
-            spent.append((len(rows), len(statements)))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    spent = []
+    for filters in (FindingFilters(rule="C-EVALUATION"), FindingFilters(sort="amount")):
+        with session_scope(settings.database_url) as session, Statements(settings.database_url) as statements:
+            rows = explore(session, filters).rows
+        spent.append((len(rows), statements.count))
     assert spent[0][0] == 1 and spent[1][0] == 50
     assert spent[0][1] == spent[1][1]
+
+
+def test_the_order_is_kept_while_the_data_is_unchanged(store):
+    """A filter's order is computed once per data version: the next page reads only its own rows. A parse's new
+    finding moves the version; a withdrawn document's rows leave the page at once."""
+    settings, _ = store
+    url = settings.database_url
+    queries._CACHE.clear()
+    filters = FindingFilters(entity="水利局", sort="amount", order="desc")
+    with session_scope(url) as session, Statements(url) as first:
+        assert [r.amount for r in explore(session, filters).rows][:2] == [60.0, 59.0]
+    with session_scope(url) as session, Statements(url) as second:
+        assert [r.amount for r in explore(session, filters, page=2).rows] == [float(n) for n in range(10, 0, -1)]
+    assert second.count == first.count - 1  # the version and the page, not the order
+    with session_scope(url) as session:
+        blob = session.scalar(select(Blob).where(Blob.entity == "濮阳市水利局"))
+        blob.findings.append(mismatch(100.0))
+    with session_scope(url) as session:
+        found = explore(session, filters)
+    assert (found.total, found.rows[0].amount) == (61, 100.0)
+    with session_scope(url) as session:
+        session.execute(update(DocumentRow).where(DocumentRow.current_sha256 == blob.sha256).values(status="withdrawn"))
+    with session_scope(url) as session:
+        assert explore(session, filters).rows == []
 
 
 def test_the_page_shows_filters_sorting_and_export_links(client):

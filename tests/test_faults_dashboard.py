@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, update
+from registry_fixture import Statements
+from sqlalchemy import select, update
 
-from fiscalwatch.store.db import engine_for, session_scope
+from fiscalwatch.store.db import session_scope
 from fiscalwatch.store.registry import Entity, Expectation
 from fiscalwatch.web import queries
 
@@ -24,22 +25,6 @@ def store(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'fw.db'}"
     dashboard_load.fill(url, scale=1)
     return url
-
-
-class Statements:
-    def __init__(self, url: str):
-        self.engine, self.count, self.sql = engine_for(url), 0, []
-
-    def _count(self, _connection, _cursor, statement, *_):
-        self.count += 1
-        self.sql.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def test_unmatched_documents_cost_a_fixed_number_of_statements(store):

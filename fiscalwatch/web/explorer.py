@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from fiscalwatch.labels import CATEGORIES, SEVERITIES
@@ -19,7 +19,7 @@ from fiscalwatch.store.models import Blob, DocumentRow, FindingRow, Source, Vers
 from fiscalwatch.web.auth import reader
 from fiscalwatch.web.deps import db, settings_of
 from fiscalwatch.web.export import findings_sheet, to_csv, to_xlsx
-from fiscalwatch.web.queries import PAGE_SIZE, in_region, regions_above, years
+from fiscalwatch.web.queries import PAGE_SIZE, cached, in_region, regions_above, years
 from fiscalwatch.web.render import render
 from fiscalwatch.web.schemas import ExploredFinding, ExploredFindings
 
@@ -65,12 +65,19 @@ def explore(session: Session, filters: FindingFilters, page: int | None = 1) -> 
     if page is None:
         found = list(session.execute(query))
         return ExploredFindings(total=len(found), page=1, pages=1, rows=_rows(session, found))
-    # Counted up to COUNTED only: counting every match of a broad filter cost more than the page itself.
-    matching = _filtered(session, select(FindingRow.id), filters).limit(COUNTED + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(matching))
+    # The order of the first COUNTED + 1 matches, kept while the data is unchanged: ordering a broad filter's
+    # matches costs more than a page (counting them all cost more still: a filter is paged to COUNTED).
+    order = cached(session, ("explorer", filters.model_dump_json()), lambda: list(session.execute(
+        _ordered(_filtered(session, select(FindingRow.id, DocumentRow.id), filters), filters).limit(COUNTED + 1))))
+    total = len(order)
     pages = max(ceil(min(total, COUNTED) / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
-    found = list(session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    wanted = {tuple(pair): n for n, pair in enumerate(order[(page - 1) * PAGE_SIZE:min(page * PAGE_SIZE, COUNTED)])}
+    # The page's rows as they are now: a finding or document gone since the order was kept drops out.
+    rows = session.execute(_filtered(session, select(*_COLUMNS), FindingFilters())
+                           .where(FindingRow.id.in_({finding for finding, _ in wanted})))
+    found = sorted((row for row in rows if (row.finding_id, row.document_id) in wanted),
+                   key=lambda row: wanted[row.finding_id, row.document_id])
     return ExploredFindings(total=min(total, COUNTED), more=total > COUNTED, page=page, pages=pages,
                             rows=_rows(session, found))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections import defaultdict
 from math import ceil
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from fiscalwatch.alerts.routing import within
 from fiscalwatch.labels import RANK
-from fiscalwatch.store.models import Blob, CrawlRun, DocumentRow, Source
+from fiscalwatch.store.models import Blob, CrawlRun, DocumentRow, FindingRow, Source, Version
 from fiscalwatch.store.registry import DocumentMatch, Entity, Expectation
 from fiscalwatch.web.evidence import page_links
 from fiscalwatch.web.schemas import (ComplianceRow, ComplianceTable, Counts, DocumentOut, EntityOut, FindingOut,
@@ -54,34 +55,40 @@ class Filters(BaseModel):
         return None if value == "" else value
 
 
-# Results that read every standing (the overview's aggregates, the compliance table's order) are kept per
-# database and question, and reused while the data is unchanged: the version is a few indexed maxima (a
-# refresh stamps every standing it keeps, a new or matched document moves the others).
-_CACHE: dict[tuple, tuple[tuple, object]] = {}
+# Results that read every standing or finding (the overview's aggregates, the compliance table's order, the
+# explorer's order) are kept per database and question, and reused while the data is unchanged: the version is
+# a few indexed maxima (a refresh stamps every standing it keeps, a new or matched document moves the others, a
+# parse adds findings, a replacement adds a version). What moves no maximum (a document withdrawn or back, a
+# parse that found nothing where there were findings) is seen within CACHE_SECONDS.
+_CACHE: dict[tuple, tuple[tuple, float, object]] = {}
 _CACHE_KEPT = 64
+CACHE_SECONDS = 60.0
 
 
-def _cached(session: Session, question: tuple, compute):
+def cached(session: Session, question: tuple, compute):
     if "version" not in session.info:  # read once per request
         session.info["version"] = tuple(session.execute(select(
             select(func.max(Expectation.evaluated_at)).scalar_subquery(),
             select(func.max(Expectation.id)).scalar_subquery(),
             select(func.max(DocumentRow.id)).scalar_subquery(),
-            select(func.max(DocumentMatch.matched_at)).scalar_subquery())).one())
+            select(func.max(DocumentMatch.matched_at)).scalar_subquery(),
+            select(func.max(FindingRow.id)).scalar_subquery(),
+            select(func.max(Version.id)).scalar_subquery())).one())
     version = session.info["version"]
     key = (str(session.get_bind().url), *question)
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == version:
-        return cached[1]
+    now = time.monotonic()
+    kept = _CACHE.get(key)
+    if kept is not None and kept[0] == version and kept[1] > now:
+        return kept[2]
     if len(_CACHE) >= _CACHE_KEPT:
         _CACHE.clear()
     value = compute()
-    _CACHE[key] = (version, value)
+    _CACHE[key] = (version, now + CACHE_SECONDS, value)
     return value
 
 
 def overview(session: Session, year: int | None, kind: str | None) -> Overview:
-    return _cached(session, ("overview", year, kind), lambda: _overview(session, year, kind)).model_copy(deep=True)
+    return cached(session, ("overview", year, kind), lambda: _overview(session, year, kind)).model_copy(deep=True)
 
 
 def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
@@ -107,13 +114,13 @@ def _overview(session: Session, year: int | None, kind: str | None) -> Overview:
 
 
 def years(session: Session) -> list[int]:
-    return _cached(session, ("years",), lambda: list(session.scalars(
+    return cached(session, ("years",), lambda: list(session.scalars(
         select(Expectation.year).distinct().order_by(Expectation.year.desc()))))
 
 
 def regions(session: Session) -> list[str]:
     """Every region of the registry and the regions above it: 河南省, 河南省/濮阳市, …"""
-    return _cached(session, ("regions",), lambda: _regions(session))
+    return cached(session, ("regions",), lambda: _regions(session))
 
 
 def _regions(session: Session) -> list[str]:
@@ -145,7 +152,7 @@ def compliance(session: Session, filters: Filters, page: int | None = 1) -> Comp
              .outerjoin(DocumentRow, DocumentRow.id == Expectation.document_id))
     if page is None:
         return _table(list(session.execute(_ordered(_filtered(session, query, filters), filters))), None, 1)
-    order = _cached(session, ("compliance", filters.model_dump_json()), lambda: array("q", session.scalars(
+    order = cached(session, ("compliance", filters.model_dump_json()), lambda: array("q", session.scalars(
         _ordered(_filtered(session, select(Expectation.id).join(Entity, Expectation.entity_id == Entity.id), filters),
                  filters))))
     pages = max(ceil(len(order) / PAGE_SIZE), 1)
