@@ -132,7 +132,8 @@ def page_glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
         # claims its spot and the eight around it, and a later copy on a claimed spot is dropped.
         claimed: dict[str, set[int]] = {}
         for index in range(count):
-            char = text[index]
+            # pdfium reports a hyphen that ends a line ('预算调整数-' / '年初预算数') as U+FFFE.
+            char = "-" if text[index] == "\ufffe" else text[index]
             if char.isspace() or pdfium_c.FPDFText_IsGenerated(textpage.raw, index):
                 continue
             left, bottom, right, top = textpage.get_charbox(index, loose=True)
