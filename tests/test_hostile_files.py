@@ -129,6 +129,31 @@ def test_the_sandbox_turns_memory_time_and_depth_into_statuses():
     assert run_limited(lambda: {"ok": [1, 2]}, memory_mb=256, seconds=600) == {"ok": [1, 2]}
 
 
+def test_threads_in_the_sandbox_do_not_each_reserve_a_heap():
+    """The limit counts address space: glibc's 64 MB heap per allocating thread (an OCR engine's pool) is
+    space no parse touches, and it pushed the whole scan of seed 004 past its limit. Eight threads that each
+    keep a few 100 KB blocks grow the sandbox by their stacks (8 × 8 MB) and at most two heaps."""
+    def peak_growth_of_threads_allocating() -> int:
+        def peak() -> int:
+            status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+            return int(status["VmPeak"].split()[0]) * 1024
+
+        before, kept, ready = peak(), [], threading.Barrier(9)
+
+        def allocate():
+            ready.wait()  # all at once, so that each contends for a heap of its own
+            kept.extend(bytearray(100_000) for _ in range(5))
+        workers = [threading.Thread(target=allocate) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        ready.wait()
+        for worker in workers:
+            worker.join()
+        return peak() - before
+
+    assert run_limited(peak_growth_of_threads_allocating, memory_mb=1024, seconds=600) < 300 * 1024 * 1024
+
+
 def _odt_linking(url: str, path: Path) -> Path:
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '

@@ -145,21 +145,23 @@ def engine_for(threads: int):
 def _load(threads: int):
     """RapidOCR on ``threads`` CPU threads whose idle threads sleep. onnxruntime's default is a thread per
     core that busy-waits between operators: with parallel parses or a busy machine that spinning was a third
-    of the CPU each page cost (benchmarks/ocr_speed.py)."""
+    of the CPU each page cost (benchmarks/ocr_speed.py). The recogniser, run on a few lines at a time, keeps
+    its memory arena (RapidOCR turns it off): allocating each batch's tensors anew cost a quarter of its time,
+    for 160 MB more at the peak; the detector's arena would hold the largest page's maps, 600 MB more."""
     import onnxruntime
     from rapidocr_onnxruntime import RapidOCR
     from rapidocr_onnxruntime.utils.infer_engine import OrtInferSession
 
     # det_box_thresh: the default 0.5 misses a lone "1" (栏次 rows)
     engine = RapidOCR(det_box_thresh=0.3)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.enable_cpu_mem_arena = False  # as RapidOCR sets it: memory goes back after each page
-    options.log_severity_level = 4
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # RapidOCR does not pass session config entries on: the models we run are reopened with these options.
-    for stage in (engine.text_det, engine.text_rec):
+    for stage, arena in ((engine.text_det, False), (engine.text_rec, True)):
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = arena
+        options.log_severity_level = 4
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         for holder in vars(stage).values():
             if isinstance(holder, OrtInferSession):
                 holder.session = onnxruntime.InferenceSession(holder.session._model_path, sess_options=options,
