@@ -77,9 +77,11 @@ NARROW_PERF_TEXTS = (
 KNOWN = {
     ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns)",
     ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
-    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells); the continuation page of "
-    "财政拨款收入支出决算总表 begins with the first line of a wrapped name, '十四、资源勘探工业信息等支' (no figures), which "
-    "structure.line takes for a narrative heading (_is_heading): the table is closed and the page's 22 rows are lost",
+    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells); on the continuation page "
+    "of 财政拨款收入支出决算总表 a wrapped row is three lines, its figures centred between the two halves of its name "
+    "('十四、资源勘探工业信息等支' / '14 … 46 0 0 0 0' / '出'), and a 行次 is glued to the name beside it ('15 十五、商业服务业等支出', "
+    "cells too close to split): the page fits neither the bands of the page before nor its own, the text path reads it and "
+    "its 22 rows keep names without figures",
     ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
     ("parity", "002", "narrow"): NARROW_PERF_TEXTS + "; the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost",
     ("oracle", "002", "narrow"): NARROW_PERF_TEXTS,
@@ -87,7 +89,11 @@ KNOWN = {
     ("oracle", "002", "plain"): TEXT_HEADER + "; the names of consecutive lines are glued into one "
     "('濮478号—中央预拨医疗服务与保障能力提升特定目标类医疗保障基金举报奖励（特定专项）濮阳市医疗保障局')",
     ("parity", "003", "plain"): TEXT_HEADER + "; the text path also reads no blank cell, so rows printed blank lose their "
-    "figures (部门决算公开相关信息统计表, 财政拨款收入支出决算总表), where the 行次 61/62/63 of the right side are read as amounts",
+    "figures (部门决算公开相关信息统计表, 财政拨款收入支出决算总表), where the 行次 61/62/63 of the right side are read as amounts. "
+    "Why those two leave the positional path: the continuation page of 财政拨款收入支出决算总表 is laid out narrower than "
+    "its first page (its bands fit neither that page's nor, lacking blank columns, its width); in 部门决算公开相关信息统计表 "
+    "the labels stand centred over wide columns and the second section's own header ('项目 | 统计数') is taken for a "
+    "band, so 统计数 names an empty column",
     ("parity", "002", "calc"): "the workbook printed by Calc: the seed's wrapped rest '补助' of '濮478号—…能力提升' is a row "
     "of its own on the same page (a rest is joined only over a page break), the 部门整体绩效目标表 sheet loses its "
     "部门预算总额 and 资金来源 rows, and the 项目绩效目标表 sheet its 单位资金 column",
