@@ -1,6 +1,6 @@
 """OCR of scanned disclosures: seconds and CPU-seconds per page, alone and two at once, against the engine.
 
-    .venv/bin/python benchmarks/ocr_speed.py [--seeds 004] [--pages 8]
+    .venv/bin/python benchmarks/ocr_speed.py [--seeds 004] [--pages 8] [--repeats 3]
 
 On each scanned seed render (tests/fixtures/render_seeds.py "scan-pdf": 150 dpi grey pages, no text layer):
 - fiscalwatch alone: parse_file of the whole scan in a child process, its OCR on the threads a parse gets
@@ -9,7 +9,8 @@ On each scanned seed render (tests/fixtures/render_seeds.py "scan-pdf": 150 dpi 
 - two at once: two children each parsing the first --pages pages at the same moment, each on the threads a
   parse gets among two (as two workers run them on this machine);
 - the engine called directly: RapidOCR with its own thread defaults on the same page images (rendered
-  before the clock starts), in a child alone; the ratio of fiscalwatch's per-page time to it (target ≤ 1.2);
+  before the clock starts), in a child alone; the ratio of fiscalwatch's per-page time to it (target ≤ 1.2),
+  each timed --repeats times in turn with the other and their medians compared;
 - digit recall: the digits of every table cell the text PDF yields (its cells are the seed text, see
   tests/test_seed_renderings.py) found in the same cell of the scan's tables (target ≥ 99.5%);
 - parity: whether the scan gives the text PDF's tables (kind, pages, rows) and its error and low-completion
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import re
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -132,6 +134,10 @@ def _key_findings(doc: Document) -> set[tuple]:
             if f.severity == "error" or f.category == "low_completion"}
 
 
+def _median(runs: list[tuple]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
 def parity(text: Document, scan: Document) -> str:
     tables = set(_tables(text)) ^ set(_tables(scan))
     findings = _key_findings(text) ^ _key_findings(scan)
@@ -140,7 +146,7 @@ def parity(text: Document, scan: Document) -> str:
     return f"DIFFERENT: tables {sorted(tables)}, findings {sorted(findings)}"
 
 
-def measure(seed: str, pages: int, workdir: Path) -> None:
+def measure(seed: str, pages: int, repeats: int, workdir: Path) -> None:
     scan, text_pdf = render_seeds.render(seed, "scan-pdf"), render_seeds.render(seed, "pdf")
     settings = Settings()
     alone, among_two = parse_limits(settings, 1).ocr_threads, parse_limits(settings, 2).ocr_threads
@@ -154,14 +160,21 @@ def measure(seed: str, pages: int, workdir: Path) -> None:
 
     part = _first_pages(scan, pages, workdir / f"seed{seed}-first{pages}.pdf")
     n = len(pdfium.PdfDocument(str(part)))
-    [(alone_wall, alone_cpu, _)] = _in_children(_fiscalwatch, [(part, alone)])
+    images = _images(part)
+    # fiscalwatch and the engine in turn, `repeats` times: what else runs on the machine weighs on both alike.
+    alone_runs, engine_runs = [], []
+    for _ in range(repeats):
+        alone_runs += _in_children(_fiscalwatch, [(part, alone)])
+        engine_runs += _in_children(_engine_alone, [(images,)])
+    (alone_wall, alone_cpu), (engine_wall, engine_cpu) = _median(alone_runs), _median(engine_runs)
     pair = _in_children(_fiscalwatch, [(part, among_two), (part, among_two)])
-    [(engine_wall, engine_cpu, _)] = _in_children(_engine_alone, [(_images(part),)])
+    ratios = sorted(a[0] / e[0] for a, e in zip(alone_runs, engine_runs))
     print(f"  first {n} pages: fiscalwatch alone {alone_wall / n:.2f} s/page, {alone_cpu / n:.2f} CPU-s/page; "
           f"two at once ({among_two} thread{'s' if among_two > 1 else ''} each) "
           + ", ".join(f"{w / n:.2f} s/page {c / n:.2f} CPU-s/page" for w, c, _ in pair))
     print(f"  engine directly: {engine_wall / n:.2f} s/page, {engine_cpu / n:.2f} CPU-s/page; "
-          f"fiscalwatch / engine = {alone_wall / engine_wall:.2f} (target ≤ 1.2)")
+          f"fiscalwatch / engine = {alone_wall / engine_wall:.2f} (target ≤ 1.2; medians of {repeats} runs in turn, "
+          f"each pair's ratio {ratios[0]:.2f}–{ratios[-1]:.2f})")
 
     text = parse_file(text_pdf)
     found, digits, exact, cells = digit_recall(text, doc)
@@ -174,12 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="004", help="comma-separated seed numbers, or 'all'")
     parser.add_argument("--pages", type=int, default=8, help="pages timed alone, two at once and by the engine")
+    parser.add_argument("--repeats", type=int, default=3, help="runs alone and of the engine, in turn")
     args = parser.parse_args()
     seeds = render_seeds.seeds() if args.seeds == "all" else args.seeds.split(",")
     workdir = ROOT / "build" / "benchmarks"
     workdir.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
-        measure(seed, args.pages, workdir)
+        measure(seed, args.pages, args.repeats, workdir)
 
 
 if __name__ == "__main__":
