@@ -39,9 +39,13 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
     columns (合计 over 科目编码 | 科目名称) is no column of its own; then a header label over no such
     range is a column whose cells are all blank."""
     bands: list[Band] = []
+    # A line of labels among the rows (a later section's own '项目 | 统计数') stands where its labels are
+    # centred, not where the figures under them are: it widens the bands it meets and opens none.
+    labels = {span for l in lines if len(l.cells) > 1 and not any(is_amount_text(c) for c in l.cells)
+              for span in l.spans}
     for x0, x1 in _narrow_first(lines):
         hits = [i for i, band in enumerate(bands) if _meets((x0, x1), band)]
-        if not hits:
+        if not hits and (x0, x1) not in labels:
             bands.append((x0, x1))
         elif len(hits) == 1:
             b0, b1 = bands[hits[0]]
