@@ -92,7 +92,9 @@ KNOWN = {
     "figures: the continuation page of 财政拨款收入支出决算总表 is laid out narrower than its first page (its bands fit "
     "neither that page's nor, lacking its blank columns, its width), so the text path reads it and takes the 行次 "
     "61/62/63 of the right side for amounts; 收入支出决算总表 loses four blank rows (年末结转和结余, 结余分配, 本年支出合计, "
-    "总计 of its right side) and 三公经费表 reads 公务用车购置费 | 运行费 under a third group (amount.car_purchase)",
+    "总计 of its right side); 三公经费表's four-level header (the label '公务用车购置及运行维' + '护费' wrapped above '小计 | "
+    "公务用车购置费 | 公务用车运行维护费', the 公务接待费 labels joined) is read into wrong paths: 公务接待费 is lost and two "
+    "columns land under neither half (amount.car_purchase, amount.car_operation)",
     ("parity", "002", "calc"): "the workbook printed by Calc: the seed's wrapped rest '补助' of '濮478号—…能力提升' is a row "
     "of its own on the same page (a rest is joined only over a page break), the 部门整体绩效目标表 sheet loses its "
     "部门预算总额 and 资金来源 rows, and the 项目绩效目标表 sheet its 单位资金 column",
