@@ -39,13 +39,14 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
     columns (合计 over 科目编码 | 科目名称) is no column of its own; then a header label over no such
     range is a column whose cells are all blank."""
     bands: list[Band] = []
-    # A line of labels among the rows (a later section's own '项目 | 统计数') stands where its labels are
+    # A line of labels among rows of figures (a later section's own '项目 | 统计数') stands where its labels are
     # centred, not where the figures under them are: it widens the bands it meets and opens none.
-    labels = {span for l in lines if len(l.cells) > 1 and not any(is_amount_text(c) for c in l.cells)
-              for span in l.spans}
-    for x0, x1 in _narrow_first(lines):
+    figured = [any(is_amount_text(c) for c in l.cells) for l in lines]
+    spans = [(span, any(figured) and len(l.cells) > 1 and not has_figures)
+             for l, has_figures in zip(lines, figured) for span in l.spans]
+    for (x0, x1), labels in sorted(spans, key=lambda s: s[0][1] - s[0][0]):  # narrow cells first
         hits = [i for i, band in enumerate(bands) if _meets((x0, x1), band)]
-        if not hits and (x0, x1) not in labels:
+        if not hits and not labels:
             bands.append((x0, x1))
         elif len(hits) == 1:
             b0, b1 = bands[hits[0]]
@@ -69,10 +70,6 @@ def _meets(span: Band, band: Band) -> bool:
 
 def _over(span: Band, others: list[Band]) -> bool:
     return any(_meets(span, band) for band in others)
-
-
-def _narrow_first(lines: list[TextLine]) -> list[Band]:
-    return sorted((s for l in lines for s in l.spans), key=lambda s: s[1] - s[0])
 
 
 def _overlapping(span: Band, bands: list[Band]) -> list[int]:
