@@ -1,6 +1,8 @@
 """Tables without rulings as a browser prints a disclosure's web page: Chromium, an HTML table whose narrow
 name columns wrap. Each row's name is whole, every figure under the column its header names, on both sides
-of a two-sided table (the wrapped rests of both names on one line are no labels of a section)."""
+of a two-sided table: the wrapped rests of both names on one line are no labels of a section, and where a
+name wraps over three lines the browser prints the row's other cells centred on its second line, so that
+the row begins above its figures ('二、政府性' / '二、社会保障和就业支' / '基金预算财 2 20.00 11 …' / '出' / '政拨款收入')."""
 
 from __future__ import annotations
 
@@ -18,17 +20,20 @@ ROWS = [("一、一般公共预算财政拨款收入", "1", "100.00", "一、一
         ("二、政府性基金预算财政拨款收入", "2", "20.00", "二、社会保障和就业支出", "11", "40.00", "40.00", "0", "0"),
         ("三、国有资本经营预算财政拨款收入", "3", "0", "三、资源勘探工业信息等支出", "12", "20.00", "0", "20.00", "0"),
         ("", "4", "", "四、卫生健康支出", "13", "0", "0", "0", "0"),
-        ("本年收入合计", "5", "120.00", "本年支出合计", "14", "120.00", "100.00", "20.00", "0")]
+        ("合计", "5", "120.00", "合计", "14", "120.00", "100.00", "20.00", "0")]
+# CSS widths of the two name columns: wrapped over two lines, and the left one over three or four.
+WIDTHS = {"two lines": (90, 90), "three lines": (50, 120)}
 
 
-def _printed(tmp_path: Path) -> Path:
+def _printed(tmp_path: Path, widths: tuple[int, int]) -> Path:
     from playwright.sync_api import sync_playwright
 
     cells = lambda row, tag: "".join(f"<{tag}>{c}</{tag}>" for c in row)  # noqa: E731
     page = tmp_path / "page.html"
     page.write_text(
         '<html><head><meta charset="utf-8"><style>table{border-collapse:collapse} td,th{padding:2px 6px;'
-        "font-size:11px} td:nth-child(1),td:nth-child(4){width:90px} th{width:60px}</style></head><body>"
+        f"font-size:11px}} td:nth-child(1){{width:{widths[0]}px}} td:nth-child(4){{width:{widths[1]}px}} th{{width:60px}}"
+        "</style></head><body>"
         "<h3>财政拨款收入支出决算总表</h3><p>单位：万元</p><table>"
         f"<tr>{cells(HEADER, 'th')}</tr>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in ROWS)
         + "</table><p>注：本表反映部门本年度财政拨款收支情况。</p></body></html>", encoding="utf-8")
@@ -44,8 +49,9 @@ def _printed(tmp_path: Path) -> Path:
     return target
 
 
-def test_a_two_sided_table_with_wrapped_names_printed_by_chromium(tmp_path):
-    result = check_file(_printed(tmp_path))
+@pytest.mark.parametrize("widths", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_two_sided_table_with_wrapped_names_printed_by_chromium(tmp_path, widths):
+    result = check_file(_printed(tmp_path, widths))
     assert result.ok, result.error
     table = result.document.table("fiscal_summary")
     read = [(row.side, row.name, {key: str(figure.value) for key, figure in row.values.items()}) for row in table.rows]

@@ -18,6 +18,8 @@ UNIT_TO_WAN = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal
 
 
 _SPACE = re.compile(r"\s+")
+# The numbering an item's name begins with: 一、 （一） (1) 1、 ①.
+ENUMERATION = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑳])")
 # Full-width separators inside a figure of running text ("5，510.32万元", "13．60"): OCR reads them so, and
 # some publishers type them. A comma counts only before a thousands group, so "5，6月" stays two numbers.
 _WIDE_GROUP = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")

@@ -58,7 +58,7 @@ class _Walker:
                 elif page.number in self.toc_pages:
                     self.toc_line(block, page.number)
                 else:
-                    self.line(block, page.number, blocks[index + 1] if index + 1 < len(blocks) else None)
+                    self.line(block, page.number, blocks[index + 1:index + 3])
 
     def _join_wrapped_titles(self, blocks: list) -> list:
         """A long title wrapped over two lines ('…（按支出功能分类科' + '目）') is one line."""
@@ -83,7 +83,7 @@ class _Walker:
         self.doc.toc.append(TocEntry(text=text, kind=hit[0] if hit else None, page=page))
 
     # -- body text
-    def line(self, line: TextLine, page: int, following: TextLine | Grid | None = None) -> None:
+    def line(self, line: TextLine, page: int, following: list[TextLine | Grid] = ()) -> None:
         text = line.text.strip()
         if not text or _PAGE_NUMBER.match(text) or squash(text) in self.furniture:
             return
@@ -228,15 +228,20 @@ def _is_side_by_side_row(source: _Source, line: TextLine) -> bool:
     return line.spans[0][0] > min(l.spans[0][0] for l in lines) + _INDENT * size
 
 
-def _opens_table(source: _Source, following: TextLine | Grid | None) -> bool:
+def _opens_table(source: _Source, following: list[TextLine | Grid]) -> bool:
     """A section row ('一、政府采购情况') under a table's title and unit or among its rows, followed by a line of
     labels apart (the header '项目 | 行次 | 统计数') or by a row of figures: a row of the table, not a narrative
-    heading."""
-    if not (source.parts or source.meta) or source.notes or not isinstance(following, TextLine):
+    heading. Among the rows of a table without rulings, a row of figures one line further also makes it one:
+    the first line of a wrapped name whose row prints its figures centred ('二、政府性' / '二、社会保障和就业支' /
+    '基金预算财 2 20.00 11 40.00 …')."""
+    if not (source.parts or source.meta) or source.notes or not following or not isinstance(following[0], TextLine):
         return False
-    labels = len(following.cells) >= 2 and not any(is_amount_text(c) or CODE_ROW.match(squash(c))
-                                                    for c in following.cells)
-    return labels or _is_figure_row(following)
+    labels = len(following[0].cells) >= 2 and not any(is_amount_text(c) or CODE_ROW.match(squash(c))
+                                                       for c in following[0].cells)
+    if labels or _is_figure_row(following[0]):
+        return True
+    among_rows = any(is_data_row(l.text.split(), source.kind) for p in source.parts for l in p.lines)
+    return among_rows and len(following) > 1 and isinstance(following[1], TextLine) and _is_figure_row(following[1])
 
 
 def _continues_note(source: _Source, text: str) -> bool:

@@ -13,15 +13,12 @@ from fiscalwatch.parsers import columns as col
 from fiscalwatch.parsers import text_tables
 from fiscalwatch.parsers.layout import Grid, TextLine
 from fiscalwatch.parsers.model import Column, Figure, Row, Table
-from fiscalwatch.parsers.numbers import irregular_grouping, is_amount_text, parse_amount
+from fiscalwatch.parsers.numbers import ENUMERATION, irregular_grouping, is_amount_text, parse_amount
 
 CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 _SMALL_INT = re.compile(r"^\d{1,3}$")
 # Text made of digits and separators that still is not one number: neighbouring cells glued together.
 _NUMERIC_LOOKING = re.compile(r"^[-−]?[\d,.]*\d[\d,.]*$")
-_ENUMERATION = re.compile(
-    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[①-⑳])"
-)
 TWO_SIDED = {"summary", "fiscal_summary"}
 
 
@@ -41,7 +38,7 @@ def squash(text: str | None) -> str:
 def normalise_name(text: str | None) -> str:
     name = squash(text).replace("（", "(").replace("）", ")")
     for _ in range(2):
-        name = _ENUMERATION.sub("", name)
+        name = ENUMERATION.sub("", name)
     return name.replace("(", "（").replace(")", "）")
 
 
@@ -72,7 +69,7 @@ def is_data_row(cells: list[str], kind: str) -> bool:
         return bool(rest) and all(is_amount_text(t) for t in rest)
     if any(CODE.match(t) for t in texts[:3]):
         return True
-    if _ENUMERATION.match(texts[0]) and len(texts[0]) > 3:
+    if ENUMERATION.match(texts[0]) and len(texts[0]) > 3:
         return True
     amounts = [t for t in texts if is_amount_text(t)]
     words = [t for t in texts if not is_amount_text(t)]
@@ -541,7 +538,7 @@ def _wrapped_over_page(row: Row, previous: Row, unnumbered: bool) -> bool:
     total = row.values.get("total")
     fragment = not any(f.text for f in row.cells.values()) or (total is not None and not total.text)
     return (fragment and not row.code and bool(row.name) and row.side == previous.side
-            and not _ENUMERATION.match(row.label) and previous.page < row.page
+            and not ENUMERATION.match(row.label) and previous.page < row.page
             and (unnumbered or any(f.text for f in previous.cells.values())))
 
 
@@ -618,9 +615,12 @@ def _width(rows: list[list[str | None]]) -> int:
 
 
 def _split_text(lines: list[TextLine], kind: str) -> tuple[list[TextLine], list[TextLine]]:
-    """Header lines, then rows; a figure-less line (a wrapped '合计' label) still belongs to the header."""
+    """Header lines, then rows; a figure-less line (a wrapped '合计' label) still belongs to the header, an item
+    right above the first row of figures (a section row, or the first line of a wrapped name) to the rows."""
     first = next((i for i, l in enumerate(lines) if is_data_row(_tokens(l), kind) and _has_figure(_tokens(l))),
                  len(lines))
+    while 0 < first < len(lines) and is_data_row(_tokens(lines[first - 1]), kind):
+        first -= 1
     return lines[:first], lines[first:]
 
 

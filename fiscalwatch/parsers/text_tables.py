@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from fiscalwatch.parsers import columns as col
 from fiscalwatch.parsers.layout import Grid, TextLine
-from fiscalwatch.parsers.numbers import is_amount_text
+from fiscalwatch.parsers.numbers import ENUMERATION, is_amount_text
 
 Band = tuple[float, float]
 # How close (in glyph heights) a name must come to its column's right edge to have been wrapped.
@@ -167,7 +167,7 @@ def to_grid(header: list[TextLine], data: list[TextLine], is_row,
     first = len(rows)
     right = _right_edges(data, bands)
     previous_line: TextLine | None = None
-    for line in data:
+    for line in _with_upper_halves(data, bands, right):
         cells = _cells_by_band(line, bands)
         if len(rows) > first and previous_line and _wrapped_rest(line, cells, previous_line, bands, right, is_row):
             for index, text in enumerate(cells):
@@ -177,6 +177,66 @@ def to_grid(header: list[TextLine], data: list[TextLine], is_row,
         rows.append(list(cells))
         previous_line = line
     return Grid(rows, ruled=False), first, bands
+
+
+def _with_upper_halves(lines: list[TextLine], bands: list[Band], right: list[float]) -> list[TextLine]:
+    """The lines with the first lines of a row whose figures are printed centred between the lines of its
+    wrapped names ('二、政府性' / '二、社会保障和就业支' / '基金预算财 2 20.00 11 40.00 …' / '出' / '政拨款收入', as a
+    browser prints a table cell by default) joined to its line of figures; the lines below it are rests
+    (_wrapped_rest)."""
+    figured = [i for i, line in enumerate(lines) if any(is_amount_text(c) for c in line.cells)]
+    joined: list[TextLine] = []
+    start = 0
+    for n, index in enumerate(figured):
+        above = lines[figured[n - 1]] if n else None
+        below = lines[index + 1:figured[n + 1] if n + 1 < len(figured) else len(lines)]
+        upper = _upper_halves(lines[start:index], lines[index], above, below, bands, right)
+        joined.extend(lines[start:index - len(upper)])
+        joined.append(_joined([*upper, lines[index]], bands) if upper else lines[index])
+        start = index + 1
+    return joined + lines[start:]
+
+
+def _upper_halves(pending: list[TextLine], figures: TextLine, above: TextLine | None, below: list[TextLine],
+                  bands: list[Band], right: list[float]) -> list[TextLine]:
+    """The last lines of `pending` that begin the cells of the row of `figures`: nearer to it than to the
+    line of figures above (or, first, right above it), each cell filling its column to the edge where
+    `figures` has a cell there that does not begin an item (it wraps into it), else going on below `figures`
+    (the cell straddles it)."""
+    size = max(figures.bottom - figures.top, 1.0)
+    # The pieces of `figures` by band; one that begins an item ('（八）…') continues no line above it.
+    taken = {_overlapping(span, bands)[0]: text for text, span in zip(figures.cells, figures.spans)}
+    continued = {_overlapping(span, bands)[0] for line in below for span in line.spans}
+    upper: list[TextLine] = []
+    for line in reversed(pending):
+        here = _middle(figures) - _middle(line)
+        near = here < _middle(line) - _middle(above) if above is not None else here < 2 * size
+        starts = all(band in continued if band not in taken else
+                     span[1] >= right[band] - _FULL * size and not ENUMERATION.match(taken[band].strip())
+                     for span in line.spans for band in _overlapping(span, bands)[:1])
+        if not (near and starts):
+            break
+        upper.insert(0, line)
+    return upper
+
+
+def _middle(line: TextLine) -> float:
+    return (line.top + line.bottom) / 2
+
+
+def _joined(lines: list[TextLine], bands: list[Band]) -> TextLine:
+    """Lines of one row as one line: in each band its pieces top to bottom."""
+    pieces: dict[int, tuple[str, Band]] = {}
+    for line in lines:
+        for text, span in zip(line.cells, line.spans):
+            band = _overlapping(span, bands)[0]
+            if band in pieces:
+                before, (x0, x1) = pieces[band]
+                text, span = before + text, (min(x0, span[0]), max(x1, span[1]))
+            pieces[band] = (text, span)
+    cells = [pieces[band] for band in sorted(pieces)]
+    return TextLine(" ".join(text for text, _ in cells), [text for text, _ in cells], [span for _, span in cells],
+                    lines[0].top, lines[-1].bottom)
 
 
 def join_wrapped(lines: list[TextLine], is_row) -> list[TextLine]:
