@@ -32,7 +32,8 @@ def _printed(tmp_path: Path, widths: tuple[int, int]) -> Path:
     page = tmp_path / "page.html"
     page.write_text(
         '<html><head><meta charset="utf-8"><style>table{border-collapse:collapse} td,th{padding:2px 6px;'
-        f"font-size:11px}} td:nth-child(1){{width:{widths[0]}px}} td:nth-child(4){{width:{widths[1]}px}} th{{width:60px}}"
+        f"font-size:11px}} td:nth-child(1){{width:{widths[0]}px}} td:nth-child(4){{width:{widths[1]}px}} "
+        "th{width:60px}"
         "</style></head><body>"
         "<h3>财政拨款收入支出决算总表</h3><p>单位：万元</p><table>"
         f"<tr>{cells(HEADER, 'th')}</tr>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in ROWS)
@@ -56,8 +57,8 @@ def test_a_two_sided_table_with_wrapped_names_printed_by_chromium(tmp_path, widt
     table = result.document.table("fiscal_summary")
     read = [(row.side, row.name, {key: str(figure.value) for key, figure in row.values.items()}) for row in table.rows]
     income, expense = ("amount",), ("total", "gpb", "gov_fund", "soe")
+    halves = lambda row: ((0, row[0], income, row[2:3]), (1, row[3], expense, row[5:]))  # noqa: E731
     written = [(side, name.split("、")[-1], dict(zip(keys, values)))
-               for row in ROWS for side, name, keys, values in ((0, row[0], income, row[2:3]), (1, row[3], expense, row[5:]))
-               if name]
+               for row in ROWS for side, name, keys, values in halves(row) if name]
     assert read == written
     assert not [f for f in result.findings if f.severity == "error"]

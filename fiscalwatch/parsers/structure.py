@@ -123,8 +123,8 @@ class _Walker:
         if source.parts and source.parts[-1].page == page:
             source.parts[-1].lines.append(line)
             return True
-        started = any(is_data_row(l.text.split(), source.kind) for p in source.parts for l in p.lines)
-        if source.parts and started and not is_data_row(line.text.split(), source.kind) and len(line.text) > 40:
+        if (source.parts and len(line.text) > 40 and not is_data_row(line.text.split(), source.kind)
+                and _has_rows(source)):
             return False
         source.parts.append(Part(page, lines=[line]))
         return True
@@ -240,8 +240,13 @@ def _opens_table(source: _Source, following: list[TextLine | Grid]) -> bool:
                                                        for c in following[0].cells)
     if labels or _is_figure_row(following[0]):
         return True
-    among_rows = any(is_data_row(l.text.split(), source.kind) for p in source.parts for l in p.lines)
-    return among_rows and len(following) > 1 and isinstance(following[1], TextLine) and _is_figure_row(following[1])
+    return (_has_rows(source) and len(following) > 1 and isinstance(following[1], TextLine)
+            and _is_figure_row(following[1]))
+
+
+def _has_rows(source: _Source) -> bool:
+    """Whether a table without rulings has read a row yet (not only its header lines)."""
+    return any(is_data_row(l.text.split(), source.kind) for p in source.parts for l in p.lines)
 
 
 def _continues_note(source: _Source, text: str) -> bool:

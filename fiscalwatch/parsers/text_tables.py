@@ -41,7 +41,7 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
     bands: list[Band] = []
     # A line of labels among rows of figures (a later section's own '项目 | 统计数') stands where its labels are
     # centred, not where the figures under them are: it widens the bands it meets and opens none.
-    figured = [any(is_amount_text(c) for c in l.cells) for l in lines]
+    figured = [_figured(l) for l in lines]
     spans = [(span, any(figured) and len(l.cells) > 1 and not has_figures)
              for l, has_figures in zip(lines, figured) for span in l.spans]
     for (x0, x1), labels in sorted(spans, key=lambda s: s[0][1] - s[0][0]):  # narrow cells first
@@ -56,7 +56,7 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
         for span in sorted(line.spans, key=lambda s: s[1] - s[0]):
             if _over(span, bands + blank):
                 continue
-            nearest = bands[_overlapping(span, bands)[0]] if bands else None
+            nearest = bands[_band(span, bands)] if bands else None
             # A label beside the column it names (小计 over figures printed flush right) is that column's.
             if nearest is None or any(_over(other, [nearest]) for other in line.spans if other != span):
                 blank.append(span)
@@ -72,6 +72,15 @@ def _over(span: Band, others: list[Band]) -> bool:
     return any(_meets(span, band) for band in others)
 
 
+def _figured(line: TextLine) -> bool:
+    return any(is_amount_text(c) for c in line.cells)
+
+
+def _band(span: Band, bands: list[Band]) -> int:
+    """The band a cell lies in: the first it meets, else the nearest."""
+    return _overlapping(span, bands)[0]
+
+
 def _overlapping(span: Band, bands: list[Band]) -> list[int]:
     hits = [i for i, band in enumerate(bands) if _meets(span, band)]
     if hits:
@@ -84,7 +93,7 @@ def _cells_by_band(line: TextLine, bands: list[Band]) -> list[str]:
     """A line's cells in their bands (a cell over several bands in the first)."""
     cells = [""] * len(bands)
     for text, span in zip(line.cells, line.spans):
-        index = _overlapping(span, bands)[0]
+        index = _band(span, bands)
         cells[index] = f"{cells[index]} {text}".strip()
     return cells
 
@@ -157,7 +166,7 @@ def to_grid(header: list[TextLine], data: list[TextLine], is_row,
     """The lines as a grid, its number of header rows and its bands: header rows (each band's labels,
     outermost first), then one row per table row, a wrapped name's rest joined to its row. `is_row(cells)`
     tells a row from a wrapped rest; `bands`: the columns of the page before, for a continuation."""
-    figured = [l for l in data if any(is_amount_text(c) for c in l.cells)]
+    figured = [l for l in data if _figured(l)]
     if not figured:
         return None
     bands = bands or find_bands(data, header)
@@ -184,7 +193,7 @@ def _with_upper_halves(lines: list[TextLine], bands: list[Band], right: list[flo
     wrapped names ('二、政府性' / '二、社会保障和就业支' / '基金预算财 2 20.00 11 40.00 …' / '出' / '政拨款收入', as a
     browser prints a table cell by default) joined to its line of figures; the lines below it are rests
     (_wrapped_rest)."""
-    figured = [i for i, line in enumerate(lines) if any(is_amount_text(c) for c in line.cells)]
+    figured = [i for i, line in enumerate(lines) if _figured(line)]
     joined: list[TextLine] = []
     start = 0
     for n, index in enumerate(figured):
@@ -205,15 +214,16 @@ def _upper_halves(pending: list[TextLine], figures: TextLine, above: TextLine | 
     (the cell straddles it)."""
     size = max(figures.bottom - figures.top, 1.0)
     # The pieces of `figures` by band; one that begins an item ('（八）…') continues no line above it.
-    taken = {_overlapping(span, bands)[0]: text for text, span in zip(figures.cells, figures.spans)}
-    continued = {_overlapping(span, bands)[0] for line in below for span in line.spans}
+    taken = {_band(span, bands): text for text, span in zip(figures.cells, figures.spans)}
+    continued = {_band(span, bands) for line in below for span in line.spans}
     upper: list[TextLine] = []
     for line in reversed(pending):
         here = _middle(figures) - _middle(line)
         near = here < _middle(line) - _middle(above) if above is not None else here < 2 * size
+        pieces = [(span, _band(span, bands)) for span in line.spans]
         starts = all(band in continued if band not in taken else
                      span[1] >= right[band] - _FULL * size and not ENUMERATION.match(taken[band].strip())
-                     for span in line.spans for band in _overlapping(span, bands)[:1])
+                     for span, band in pieces)
         if not (near and starts):
             break
         upper.insert(0, line)
@@ -229,7 +239,7 @@ def _joined(lines: list[TextLine], bands: list[Band]) -> TextLine:
     pieces: dict[int, tuple[str, Band]] = {}
     for line in lines:
         for text, span in zip(line.cells, line.spans):
-            band = _overlapping(span, bands)[0]
+            band = _band(span, bands)
             if band in pieces:
                 before, (x0, x1) = pieces[band]
                 text, span = before + text, (min(x0, span[0]), max(x1, span[1]))
@@ -251,8 +261,8 @@ def join_wrapped(lines: list[TextLine], is_row) -> list[TextLine]:
         if previous and _wrapped_rest(line, _cells_by_band(line, bands), previous, bands, right, is_row):
             cells = list(previous.cells)
             for text, span in zip(line.cells, line.spans):
-                band = _overlapping(span, bands)[0]
-                index = next(i for i, s in enumerate(previous.spans) if _overlapping(s, bands)[0] == band)
+                band = _band(span, bands)
+                index = next(i for i, s in enumerate(previous.spans) if _band(s, bands) == band)
                 cells[index] += text
             joined[-1] = TextLine(" ".join(cells), cells, previous.spans, previous.top, line.bottom)
             continue
@@ -264,7 +274,7 @@ def _right_edges(lines: list[TextLine], bands: list[Band]) -> list[float]:
     edges = [b1 for _, b1 in bands]
     for line in lines:
         for span in line.spans:
-            index = _overlapping(span, bands)[0]
+            index = _band(span, bands)
             edges[index] = max(edges[index], span[1])
     return edges
 
@@ -273,14 +283,14 @@ def _wrapped_rest(line: TextLine, cells: list[str], previous: TextLine, bands: l
                   is_row) -> bool:
     """A line without figures whose every cell continues a cell of the row above that reaches its
     column's right edge (the text wrapped there)."""
-    if is_row(cells) or any(is_amount_text(c) for c in line.cells):
+    if is_row(cells) or _figured(line):
         return False
     size = max(previous.bottom - previous.top, 1.0)
     above = {}
     for span in previous.spans:
-        above[_overlapping(span, bands)[0]] = span
+        above[_band(span, bands)] = span
     for span in line.spans:
-        band = _overlapping(span, bands)[0]
+        band = _band(span, bands)
         if band not in above or above[band][1] < right[band] - _FULL * size:
             return False
     return True

@@ -61,9 +61,8 @@ _COLUMNS = (FindingRow.id.label("finding_id"), DocumentRow.id.label("document_id
 
 def explore(session: Session, filters: FindingFilters, page: int | None = 1) -> ExploredFindings:
     """One page of the filtered findings (or all of them with ``page=None``, for exports)."""
-    query = _ordered(_filtered(session, select(*_COLUMNS), filters), filters)
     if page is None:
-        found = list(session.execute(query))
+        found = list(session.execute(_ordered(_filtered(session, select(*_COLUMNS), filters), filters)))
         return ExploredFindings(total=len(found), page=1, pages=1, rows=_rows(session, found))
     # The order of the first COUNTED + 1 matches, kept while the data is unchanged: ordering a broad filter's
     # matches costs more than a page (counting them all cost more still: a filter is paged to COUNTED).
