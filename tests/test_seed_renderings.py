@@ -82,7 +82,6 @@ KNOWN = {
     "('十四、资源勘探工业信息等支' / '14 … 46 0 0 0 0' / '出'), and a 行次 is glued to the name beside it ('15 十五、商业服务业等支出', "
     "cells too close to split): the page fits neither the bands of the page before nor its own, the text path reads it and "
     "its 22 rows keep names without figures",
-    ("oracle", "001", "chromium"): WRAPPED_BORDERLESS,
     ("parity", "002", "narrow"): NARROW_PERF_TEXTS + "; the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost",
     ("oracle", "002", "narrow"): NARROW_PERF_TEXTS,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",

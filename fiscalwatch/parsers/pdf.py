@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,22 +178,42 @@ def split_cells(line: list[Glyph]) -> list[str]:
 def _cells_with_spans(line: list[Glyph]) -> list[tuple[str, tuple[float, float]]]:
     """The line's pieces between wide gaps, each with its left and right x."""
     cells: list[tuple[str, tuple[float, float]]] = []
-    current = ""
-    start = line[0].x0 if line else 0.0
-    previous: Glyph | None = None
-    for glyph in line:
+    previous: tuple[str, tuple[float, float], float] | None = None
+    for text, (x0, x1), size in _words(line):
         if previous is not None:
-            gap = glyph.x0 - previous.x1
-            size = max(previous.height, glyph.height, 1.0)
-            if gap > CELL_GAP * size:
-                cells.append((current, (start, previous.x1)))
-                current, start = "", glyph.x0
-            elif gap > WORD_GAP * size:
-                current += " "
-        current += glyph.char
-        previous = glyph
-    cells.append((current, (start, previous.x1 if previous else start)))
-    return cells
+            gap = x0 - cells[-1][1][1]
+            if gap <= CELL_GAP * max(previous[2], size) and not _glued(previous[0], text):
+                before, (start, _) = cells[-1]
+                cells[-1] = (before + (" " if gap > WORD_GAP * max(previous[2], size) else "") + text, (start, x1))
+                previous = (text, (x0, x1), size)
+                continue
+        cells.append((text, (x0, x1)))
+        previous = (text, (x0, x1), size)
+    return cells or [("", (0.0, 0.0))]
+
+
+def _words(line: list[Glyph]) -> list[tuple[str, tuple[float, float], float]]:
+    """Runs of glyphs no wider apart than a word gap, with their x range and glyph height."""
+    words: list[tuple[str, tuple[float, float], float]] = []
+    for glyph in line:
+        if words:
+            text, (x0, x1), size = words[-1]
+            if glyph.x0 - x1 <= WORD_GAP * max(size, glyph.height, 1.0):
+                words[-1] = (text + glyph.char, (x0, glyph.x1), max(size, glyph.height, 1.0))
+                continue
+        words.append((glyph.char, (glyph.x0, glyph.x1), max(glyph.height, 1.0)))
+    return words
+
+
+def _glued(word: str, following: str) -> bool:
+    """Whether two numbers a word gap apart are two cells printed closer than a cell gap, as browsers pad
+    table cells: a figure and a code or figure ('15.77 30227', '0 0'), a 行次 and a figure ('59 1,740.39').
+    A code printed with spaces ('201 01 01') stays one piece: no code is 0 or has decimals."""
+    return (bool(_FIGURE.fullmatch(word)) and following[:1].isdigit()) or (
+        word.isdigit() and bool(_FIGURE.fullmatch(following)))
+
+
+_FIGURE = re.compile(r"-?(?:0|[\d,]*\d\.\d+)")
 
 
 def _text_line(line: list[Glyph]) -> TextLine:

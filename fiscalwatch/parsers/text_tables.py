@@ -193,6 +193,8 @@ def _with_upper_halves(lines: list[TextLine], bands: list[Band], right: list[flo
     wrapped names ('二、政府性' / '二、社会保障和就业支' / '基金预算财 2 20.00 11 40.00 …' / '出' / '政拨款收入', as a
     browser prints a table cell by default) joined to its line of figures; the lines below it are rests
     (_wrapped_rest)."""
+    if not _centred(lines):
+        return lines
     figured = [i for i, line in enumerate(lines) if _figured(line)]
     joined: list[TextLine] = []
     start = 0
@@ -204,6 +206,14 @@ def _with_upper_halves(lines: list[TextLine], bands: list[Band], right: list[flo
         joined.append(_joined([*upper, lines[index]], bands) if upper else lines[index])
         start = index + 1
     return joined + lines[start:]
+
+
+def _centred(lines: list[TextLine]) -> bool:
+    """Whether the rows are printed centred in their cells: some line without figures stands less than a line's
+    height above a line of figures (the upper of two lines of a name whose figures sit between them); printed
+    from the top, a row's first line holds its figures and the lines of the row above stand a full line apart."""
+    return any(not _figured(upper) and _figured(line) and _middle(line) - _middle(upper) < line.bottom - line.top
+               for upper, line in zip(lines, lines[1:]))
 
 
 def _upper_halves(pending: list[TextLine], figures: TextLine, above: TextLine | None, below: list[TextLine],
@@ -256,7 +266,7 @@ def join_wrapped(lines: list[TextLine], is_row) -> list[TextLine]:
     bands = find_bands(lines, [])
     right = _right_edges(lines, bands)
     joined: list[TextLine] = []
-    for line in lines:
+    for line in _with_upper_halves(lines, bands, right):
         previous = joined[-1] if joined else None
         if previous and _wrapped_rest(line, _cells_by_band(line, bands), previous, bands, right, is_row):
             cells = list(previous.cells)
