@@ -77,11 +77,11 @@ NARROW_PERF_TEXTS = (
 KNOWN = {
     ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns)",
     ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
-    ("parity", "001", "chromium"): WRAPPED_BORDERLESS + " (Chromium wraps the web page's cells); on the continuation page "
-    "of 财政拨款收入支出决算总表 a wrapped row is three lines, its figures centred between the two halves of its name "
-    "('十四、资源勘探工业信息等支' / '14 … 46 0 0 0 0' / '出'), and a 行次 is glued to the name beside it ('15 十五、商业服务业等支出', "
-    "cells too close to split): the page fits neither the bands of the page before nor its own, the text path reads it and "
-    "its 22 rows keep names without figures",
+    ("parity", "001", "chromium"): "the continuation page of 财政拨款收入支出决算总表: the raw seed's rows 14–26 lack "
+    "their blank left 项目 and 金额 cells, so the web page prints each of them shifted into the columns on its left (the "
+    "left 行次 right-aligned in the 项目 column, the right side's name under the left 金额), and the page's columns do not "
+    "line up: its bands (the 项目 column over the 行次 printed in it) fit neither the page before nor its own rows below "
+    "(本年收入合计 …); the text path reads it and its 22 rows keep names without figures",
     ("parity", "002", "narrow"): NARROW_PERF_TEXTS + "; the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost",
     ("oracle", "002", "narrow"): NARROW_PERF_TEXTS,
     ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
