@@ -380,7 +380,8 @@ def _positioned(kind: str, header: list[TextLine], data: list[TextLine],
     their cells, when that reads the header better than its labels' order (a header printed as plain
     text lines does not stand over its columns). `previous`: the columns and x ranges of the table's
     part before, for a continuation without header."""
-    header = [l for l in header if not is_column_number_row(l.cells)]
+    numbers = [l for l in header if is_column_number_row(l.cells)]
+    header = [l for l in header if l not in numbers]
     if not text_tables.has_positions(header + data):
         return None
     is_row = lambda cells: is_data_row(cells, kind)  # noqa: E731
@@ -392,7 +393,7 @@ def _positioned(kind: str, header: list[TextLine], data: list[TextLine],
         if read is None or _width(read[0].rows) != len(columns):
             return None
         return columns, 0, read[0], read[2]
-    read = text_tables.to_grid(header, data, is_row)
+    read = text_tables.to_grid(header, data, is_row, numbers=numbers)
     if read is None:
         return None
     grid, depth, bands = read

@@ -27,6 +27,8 @@ class _Piece:
     line: int
     bands: list[int]
     center: float
+    left: float
+    glyph: float  # the width of one of its characters
     territory: list[int] = field(default_factory=list)
 
 
@@ -34,10 +36,10 @@ def has_positions(lines: list[TextLine]) -> bool:
     return bool(lines) and all(len(l.spans) == len(l.cells) for l in lines)
 
 
-def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
+def find_bands(lines: list[TextLine], header: list[TextLine], numbers: list[TextLine] = ()) -> list[Band]:
     """Column x ranges from the cells of the rows, narrow cells first, so that a label merged over two
-    columns (合计 over 科目编码 | 科目名称) is no column of its own; then a header label over no such
-    range is a column whose cells are all blank."""
+    columns (合计 over 科目编码 | 科目名称) is no column of its own; then a column number (栏次 1 2 3 …, in
+    `numbers`) or header label over no such range is a column whose cells are all blank."""
     bands: list[Band] = []
     # A line of labels among rows of figures (a later section's own '项目 | 统计数') stands where its labels are
     # centred, not where the figures under them are: it widens the bands it meets and opens none.
@@ -51,7 +53,7 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
         elif len(hits) == 1:
             b0, b1 = bands[hits[0]]
             bands[hits[0]] = (min(b0, x0), max(b1, x1))
-    blank: list[Band] = []
+    blank = [span for line in numbers for span in _unnumbered(line.spans, bands)]
     for line in header:
         for span in sorted(line.spans, key=lambda s: s[1] - s[0]):
             if _over(span, bands + blank):
@@ -61,6 +63,23 @@ def find_bands(lines: list[TextLine], header: list[TextLine]) -> list[Band]:
             if nearest is None or any(_over(other, [nearest]) for other in line.spans if other != span):
                 blank.append(span)
     return sorted(bands + blank)
+
+
+def _unnumbered(numbers: list[Band], bands: list[Band]) -> list[Band]:
+    """The column numbers that number none of the bands: each band takes the nearest number, one each (a
+    number is centred in its column, the figures under it flush right)."""
+    pairs = sorted((_distance(span, band), n, b) for n, span in enumerate(numbers) for b, band in enumerate(bands))
+    numbered: set[int] = set()
+    taken: set[int] = set()
+    for _, n, b in pairs:
+        if n not in numbered and b not in taken:
+            numbered.add(n)
+            taken.add(b)
+    return [span for n, span in enumerate(numbers) if n not in numbered]
+
+
+def _distance(span: Band, band: Band) -> float:
+    return max(band[0] - span[1], span[0] - band[1], 0.0)
 
 
 def _meets(span: Band, band: Band) -> bool:
@@ -100,51 +119,81 @@ def _cells_by_band(line: TextLine, bands: list[Band]) -> list[str]:
 
 def header_paths(lines: list[TextLine], bands: list[Band]) -> list[list[str]]:
     """Each band's header labels, outermost first."""
-    pieces = [_Piece(text, index, _overlapping(span, bands), (span[0] + span[1]) / 2)
+    pieces = [_Piece(text, index, _overlapping(span, bands), (span[0] + span[1]) / 2, span[0],
+                     (span[1] - span[0]) / max(len(text.strip()), 1))
               for index, line in enumerate(lines) for text, span in zip(line.cells, line.spans) if text.strip()]
-    for piece in pieces:
+    # Lowest lines first: a label spans the bands its inner groups span ('预算数' over '公务用车购置及运行维护费',
+    # itself over '小计 | 公务用车购置费 | 公务用车运行维护费').
+    for piece in sorted(pieces, key=lambda p: (-p.line, p.center)):
         piece.territory = _territory(piece, pieces, bands)
     paths: list[list[str]] = [[] for _ in bands]
     for band, path in enumerate(paths):
-        stacked = False  # the last label is a stack of wrapped pieces still open
+        last: _Piece | None = None
         for piece in sorted((p for p in pieces if band in p.territory), key=lambda p: p.line):
+            # A label wrapped inside its cell: pieces stacked over one band, or over one group's bands line by line.
             group = len(piece.territory) > 1
-            if stacked and not group:
+            if last is not None and (len(last.territory) == 1 if not group else
+                                     piece.territory == last.territory and piece.line == last.line + 1):
                 path[-1] += piece.text.strip()
             else:
                 path.append(piece.text.strip())
-            stacked = not group
+            last = piece
     return paths
 
 
 def _territory(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> list[int]:
     """The bands a piece labels: those under it, and the neighbours that are labelled only lower down,
-    on the line where its own band's next label is."""
+    on the line where its own band's next label is (below the lines it wraps over)."""
     own = sorted(piece.bands)
     below = [p for p in pieces if p.line > piece.line and set(p.bands) & set(own)]
-    if not below:
+    if not below or len(own) == 1 and _wrapped_label(piece, below, own[0]):
         return own
-    level = min(p.line for p in below)
-    if len(own) == 1 and _wrapped_label(piece, [p for p in below if p.line >= level], own[0]):
+    level = _children_line(piece, pieces, bands)
+    if level is None:
         return own
     territory = list(own)
-    for step in (-1, 1):
+    flush = _flush_left(piece, [p for p in below if p.line == level], pieces)
+    for step in (1,) if flush else (-1, 1):
         band = (own[0] if step < 0 else own[-1]) + step
-        while 0 <= band < len(bands) and _labelled_from(band, pieces) == level and _nearest(band, piece, pieces, bands):
+        while (0 <= band < len(bands) and _labelled_from(band, pieces) == level
+               and not any(band in p.territory for p in pieces if p.line == piece.line and p is not piece)
+               and (_before_rivals(band, piece, pieces) if flush else _nearest(band, piece, pieces, bands))):
             territory.append(band)
             band += step
     return sorted(territory)
 
 
+def _children_line(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> int | None:
+    """The line of the labels a piece is over: the first line below it where a neighbouring band is first
+    labelled (the lines before continue its own label); none for a label with no other under it."""
+    own = sorted(piece.bands)
+    neighbours = [b for b in (own[0] - 1, own[-1] + 1) if 0 <= b < len(bands)]
+    lines = sorted({p.line for p in pieces if p.line > piece.line and set(p.bands) & set(own)})
+    return next((line for line in lines if any(_labelled_from(b, pieces) == line for b in neighbours)), None)
+
+
 def _labelled_from(band: int, pieces: list[_Piece]) -> int | None:
-    return min((p.line for p in pieces if band in p.bands), default=None)
+    return min((p.line for p in pieces if band in (p.territory or p.bands)), default=None)
+
+
+def _flush_left(piece: _Piece, children: list[_Piece], pieces: list[_Piece]) -> bool:
+    """Whether a label is printed flush left over its group (as far left as the first label under it, the
+    band before it labelled already), so that its group runs right up to the next label of its line."""
+    before = min(piece.bands) - 1
+    labelled = before < 0 or (_labelled_from(before, pieces) or piece.line + 1) <= piece.line
+    return labelled and any(abs(child.left - piece.left) <= piece.glyph for child in children
+                            if min(piece.bands) in child.bands)
+
+
+def _before_rivals(band: int, piece: _Piece, pieces: list[_Piece]) -> bool:
+    return all(band < min(p.bands) for p in pieces if p.line == piece.line and min(p.bands) > max(piece.bands))
 
 
 def _nearest(band: int, piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> bool:
-    """Whether `piece` is the closest of the pieces on its line to the band (two group labels share
-    the unlabelled bands between them)."""
+    """Whether `piece` is the closest to the band of the group labels on its line (two group labels share
+    the unlabelled bands between them; a label with none under it labels no other band)."""
     middle = sum(bands[band]) / 2
-    rivals = [p for p in pieces if p.line == piece.line and p is not piece]
+    rivals = [p for p in pieces if p.line == piece.line and p is not piece and _children_line(p, pieces, bands) is not None]
     return all(abs(piece.center - middle) <= abs(p.center - middle) for p in rivals)
 
 
@@ -161,15 +210,16 @@ def fits(lines: list[TextLine], bands: list[Band]) -> bool:
     return all(len([b for b in bands if _meets(span, b)]) == 1 for l in lines for span in l.spans)
 
 
-def to_grid(header: list[TextLine], data: list[TextLine], is_row,
-            bands: list[Band] | None = None) -> tuple[Grid, int, list[Band]] | None:
+def to_grid(header: list[TextLine], data: list[TextLine], is_row, bands: list[Band] | None = None,
+            numbers: list[TextLine] = ()) -> tuple[Grid, int, list[Band]] | None:
     """The lines as a grid, its number of header rows and its bands: header rows (each band's labels,
     outermost first), then one row per table row, a wrapped name's rest joined to its row. `is_row(cells)`
-    tells a row from a wrapped rest; `bands`: the columns of the page before, for a continuation."""
+    tells a row from a wrapped rest; `bands`: the columns of the page before, for a continuation;
+    `numbers`: the header's lines of column numbers."""
     figured = [l for l in data if _figured(l)]
     if not figured:
         return None
-    bands = bands or find_bands(data, header)
+    bands = bands or find_bands(data, header, numbers)
     paths = header_paths(header, bands)
     depth = max((len(p) for p in paths), default=0)
     rows: list[list[str | None]] = [[p[level] if level < len(p) else "" for p in paths] for level in range(depth)]
