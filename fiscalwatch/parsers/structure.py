@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -192,13 +193,32 @@ def _continues(source: _Source, grid: Grid, page: int) -> bool:
 
 
 def _running_lines(pages: list[Page], doc_kind: str | None) -> set[str]:
-    """Running headers and footers: the same line on many pages that is neither a title nor a unit line."""
-    counts: Counter[str] = Counter()
+    """Running headers and footers: the same line on many pages, at the same height or at the page's top or
+    bottom, that is neither a title nor a unit line. (The rest of a name wrapped in a table cell, '出' of '…支出',
+    recurs too, anywhere among the rows.)"""
+    heights: dict[str, list[float]] = {}
+    edges: Counter[str] = Counter()
     for page in pages:
-        counts.update({squash(b.text) for b in page.blocks if isinstance(b, TextLine)})
+        lines = sorted((b for b in page.blocks if isinstance(b, TextLine) and squash(b.text)), key=lambda b: b.top)
+        tops: dict[str, float] = {}
+        for line in lines:
+            tops.setdefault(squash(line.text), line.top)
+        for text, top in tops.items():
+            heights.setdefault(text, []).append(top)
+        edges.update({squash(line.text) for line in lines[:1] + lines[-1:]})
     threshold = max(3, len(pages) // 4)
-    return {text for text, count in counts.items() if count >= threshold and text
+    return {text for text, tops in heights.items()
+            if (_most_at_one_height(tops) >= threshold or edges[text] >= threshold)
             and not (catalog.table_kind(text, doc_kind) or _UNIT.search(text) or _TABLE_META.match(text))}
+
+
+def _most_at_one_height(tops: list[float]) -> int:
+    """How many of the heights lie within a few points of one another (lines read without positions all at 0)."""
+    tops = sorted(tops)
+    return max((bisect_right(tops, top + _SAME_HEIGHT) - index for index, top in enumerate(tops)), default=0)
+
+
+_SAME_HEIGHT = 10.0  # points: a scanned page shifts a little
 
 
 def _is_heading(text: str) -> bool:
