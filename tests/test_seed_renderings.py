@@ -56,17 +56,11 @@ ANOMALIES = {
 }
 
 # Parser defects the renderings expose (found by comparing each failing case with the text PDF and the cells).
-WRAPPED_BORDERLESS = (
-    "borderless table: a name wrapped inside its cell comes back as a row of its own ('三、国有资本经营预算财政拨款收' "
-    "+ '入', '对民间非营利组织和群众性自治组织' + '补贴'): structure._borderless_row and tables._text_rows take every "
-    "text line as a row and never join a line without figures to the row above; fragments of side-by-side cells "
-    "on one line are glued into one name ('合计合计', '庭的补助补偿')")
-
-TEXT_HEADER = (
-    "borderless table with a multi-line header: tables._text_columns finds columns by regex over the header lines "
-    "joined, not by the x positions of the header words, so labels wrapped inside a header cell are missed and the "
-    "table gets the wrong columns (收入决算表 → [name, income]; 支出决算表 → [name, total, basic, project]); figures "
-    "land under wrong keys (2101599 其他医疗保障管理事务支出 0.09 | 0.09 read as total 0, basic 0.09)")
+PLAIN_CONTINUATIONS = (
+    "borderless continuation pages laid out narrower than the page before (LibreOffice sizes each page's table to "
+    "its text): their figures stand right of the first page's columns, so they fit neither those bands nor, lacking "
+    "their blank columns, bands of their own; the text path reads them and keeps only rows whose figures fill every "
+    "column, blank cells no zeros")
 
 NARROW_PERF_TEXTS = (
     "绩效目标表 in narrow columns: its long texts wrap inside their cells and LibreOffice cuts them over pages, so "
@@ -75,23 +69,16 @@ NARROW_PERF_TEXTS = (
 
 # Cases that fail today because of a parser defect; strict, so they fail once the parser is fixed.
 KNOWN = {
-    ("parity", "001", "narrow"): WRAPPED_BORDERLESS + " (every table of 001 in narrow columns)",
-    ("oracle", "001", "narrow"): WRAPPED_BORDERLESS,
-    ("parity", "001", "chromium"): "the continuation page of 财政拨款收入支出决算总表: the raw seed's rows 14–26 lack "
-    "their blank left 项目 and 金额 cells, so the web page prints each of them shifted into the columns on its left (the "
-    "left 行次 right-aligned in the 项目 column, the right side's name under the left 金额), and the page's columns do not "
-    "line up: its bands (the 项目 column over the 行次 printed in it) fit neither the page before nor its own rows below "
-    "(本年收入合计 …); the text path reads it and its 22 rows keep names without figures",
     ("parity", "002", "narrow"): NARROW_PERF_TEXTS + "; the 指标值 texts of p21 ('100%', '≥80%', '逐步完善'…) are lost",
     ("oracle", "002", "narrow"): NARROW_PERF_TEXTS,
-    ("parity", "002", "plain"): TEXT_HEADER + " (收支总表 rows lost, 基本支出表 values shifted)",
-    ("oracle", "002", "plain"): TEXT_HEADER + "; the names of consecutive lines are glued into one "
-    "('濮478号—中央预拨医疗服务与保障能力提升特定目标类医疗保障基金举报奖励（特定专项）濮阳市医疗保障局')",
-    ("parity", "003", "plain"): TEXT_HEADER + "; the text path also reads no blank cell, so rows printed blank lose their "
-    "figures: the continuation page of 财政拨款收入支出决算总表 is laid out narrower than its first page (its bands fit "
-    "neither that page's nor, lacking its blank columns, its width), so the text path reads it and takes the 行次 "
-    "61/62/63 of the right side for amounts; 收入支出决算总表 loses four blank rows (年末结转和结余, 结余分配, 本年支出合计, "
-    "总计 of its right side)",
+    ("parity", "002", "plain"): PLAIN_CONTINUATIONS + " (收支总表 p8, 财政拨款收支总体情况表 p12 and 项目支出表 p20 lose "
+    "their rows); in 政府性基金/国有资本经营支出表 the seed prints '项目支出' over the 资本性支出 column, which the text PDF "
+    "reads as 项目支出's and the positions as 公用经费's; the 绩效目标表s are tables of texts read by their first name column",
+    ("oracle", "002", "plain"): "the 绩效目标表s without rulings: the texts of neighbouring cells are glued into one name "
+    "('基金安全监管金额≤20万元宣传印刷及时性及时参保对象满意度≥95%')",
+    ("parity", "003", "plain"): PLAIN_CONTINUATIONS + " (财政拨款收入支出决算总表 p10: the right side's 总计, figures in two "
+    "of its four columns, is dropped); 收入支出决算总表, whose names the seed prints without their figures, loses the "
+    "rows of its right side's names (年末结转和结余, 结余分配, 本年支出合计, 总计)",
     ("parity", "002", "calc"): "the workbook printed by Calc: the seed's wrapped rest '补助' of '濮478号—…能力提升' is a row "
     "of its own on the same page (a rest is joined only over a page break), the 部门整体绩效目标表 sheet loses its "
     "部门预算总额 and 资金来源 rows, and the 项目绩效目标表 sheet its 单位资金 column",
@@ -377,6 +364,22 @@ def test_a_four_level_header_without_rulings_follows_its_labels(rendered):
     want, got = expected.document.table("three_public"), actual.document.table("three_public")
     assert [c.key for c in got.columns if c.role == "amount"] == [c.key for c in want.columns if c.role == "amount"]
     assert Counter(row_key(want, r) for r in want.rows) == Counter(row_key(got, r) for r in got.rows)
+
+
+def test_a_blank_side_does_not_take_the_next_sides_line_number(rendered):
+    """003 without rulings: the continuation page of 财政拨款收入支出决算总表 is read by the text path, where a row whose
+    left amount is blank prints its two 行次 side by side ('一般公共预算财政拨款 29 61'). The right side's 行次, the one
+    after its last, is no amount of the left side: every value read there is one the text PDF reads."""
+    expected, actual = checked(rendered, "003", "text"), checked(rendered, "003", "plain")
+    want, got = expected.document.table("fiscal_summary"), actual.document.table("fiscal_summary")
+    values = lambda table, row: {(k, f.value) for k, f in row.values.items() if f.text}  # noqa: E731
+    printed: dict[tuple, set] = {}
+    for row in want.rows:
+        printed.setdefault((row.side, row.name), set()).update(values(want, row))
+    invented = [(r.page, r.name, values(got, r) - printed[(r.side, r.name)]) for r in got.rows
+                if (r.side, r.name) in printed and values(got, r) - printed[(r.side, r.name)]]
+    assert not invented
+    assert any(r.page > got.page and r.name == "一般公共预算财政拨款" for r in got.rows)
 
 
 def test_the_comparisons_catch_a_changed_figure_a_lost_row_and_a_new_error(rendered):

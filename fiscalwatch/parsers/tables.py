@@ -428,6 +428,7 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
     amounts_per_side = {s: [c for c in columns if c.side == s and c.role == "amount"] for s in sides}
     has_line = {s: any(c.role == "line" and c.side == s for c in columns) for s in sides}
     rows: list[Row] = []
+    last_line: dict[int, int] = {}  # the 行次 each side printed last
     for line in lines:
         tokens = _tokens(line)
         # Column numbers (栏次), and empty rows that print only their line numbers (行次).
@@ -446,11 +447,13 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
                 name = tokens[position]
                 position += 1
             if has_line[side] and position < len(tokens) and _SMALL_INT.match(tokens[position]):
+                last_line[side] = int(tokens[position])
                 position += 1
             amount_columns = amounts_per_side[side]
             cells: dict[str, Figure] = {}
             for column in amount_columns:
-                if position >= len(tokens) or not is_amount_text(tokens[position]):
+                if (position >= len(tokens) or not is_amount_text(tokens[position])
+                        or _next_sides_line(tokens[position], sides[side_index + 1:], has_line, last_line)):
                     break
                 cells[column.label] = Figure(parse_amount(tokens[position]), squash(tokens[position]))
                 position += 1
@@ -461,6 +464,14 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
                 rows.append(row)
             side_index += 1
     return rows
+
+
+def _next_sides_line(token: str, following: list[int], has_line: dict[int, bool], last_line: dict[int, int]) -> bool:
+    """Whether a figure after a side's 行次 is the next side's 行次, the one after that side's last: the side's
+    amounts are blank ('一般公共预算财政拨款 29 61' under '年末财政拨款结转和结余 28 | 60')."""
+    side = following[0] if following else None
+    return (side is not None and has_line[side] and bool(_SMALL_INT.match(token))
+            and side in last_line and int(token) == last_line[side] + 1)
 
 
 # ------------------------------------------------------------------- assembly
@@ -491,22 +502,29 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
         else:
             heads, unnumbered = 1, False
             header_lines, data_lines = _split_text(part.lines, kind)
+            if columns and not _repeats_labels(header_lines, columns):
+                # A continuation's first lines without figures are the rest of the row the page break cut.
+                header_lines, data_lines = [], header_lines + data_lines
             positioned = _positioned(kind, header_lines, data_lines, (columns, bands) if bands else None)
             bands = positioned[3] if positioned else []
             if positioned:
                 columns, depth, grid, _ = positioned
                 part_rows = _rows_from_grid(grid, depth, columns, part.page, unread)
+                heads = _first_row_sides(grid, depth, columns, part.page)
             else:
                 if header_lines or not columns:
                     columns = _text_columns(kind, " ".join(l.text for l in header_lines), data_lines)
                 data_lines = text_tables.join_wrapped(data_lines, lambda cells: is_data_row(cells, kind))
                 part_rows = _text_rows(data_lines, columns, part.page)
+                if data_lines and any(c.role == "line" for c in columns) and any(
+                        _SMALL_INT.match(t) for t in _tokens(data_lines[0])):
+                    heads = 0  # its first line prints a 行次: a row of its own, however blank
         if not table.columns:
             table.columns = columns
         joined = 0
         for row in part_rows[:heads]:
-            # Side by side groups of a grid each continue their own last row; text lines have no sides apart.
-            previous = next((r for r in reversed(table.rows) if r.side == row.side or part.grid is None), None)
+            # Side by side groups each continue their own last row.
+            previous = next((r for r in reversed(table.rows) if r.side == row.side), None)
             if previous is None or not _wrapped_over_page(row, previous, unnumbered):
                 break
             _join_row(previous, row, columns)
@@ -623,6 +641,12 @@ def _split_text(lines: list[TextLine], kind: str) -> tuple[list[TextLine], list[
     while 0 < first < len(lines) and is_data_row(_tokens(lines[first - 1]), kind):
         first -= 1
     return lines[:first], lines[first:]
+
+
+def _repeats_labels(lines: list[TextLine], columns: list[Column]) -> bool:
+    """Whether header lines repeat some label of the columns read so far."""
+    labels = {squash(part) for c in columns for part in c.label.split("/")}
+    return any(squash(cell) in labels for line in lines for cell in line.cells)
 
 
 def _has_figure(tokens: list[str]) -> bool:

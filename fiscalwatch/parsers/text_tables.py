@@ -29,7 +29,11 @@ class _Piece:
     center: float
     left: float
     glyph: float  # the width of one of its characters
+    last: int = -1  # the last line of a label wrapped over several
     territory: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.last = max(self.last, self.line)
 
 
 def has_positions(lines: list[TextLine]) -> bool:
@@ -54,13 +58,20 @@ def find_bands(lines: list[TextLine], header: list[TextLine], numbers: list[Text
             b0, b1 = bands[hits[0]]
             bands[hits[0]] = (min(b0, x0), max(b1, x1))
     blank = [span for line in numbers for span in _unnumbered(line.spans, bands)]
-    for line in header:
+    figures = {b for l in lines for text, span in zip(l.cells, l.spans) if is_amount_text(text)
+               for b in _overlapping(span, bands) if _meets(span, bands[b])}
+    for index, line in enumerate(header):
+        above = [span for earlier in header[:index] for span in earlier.spans]
         for span in sorted(line.spans, key=lambda s: s[1] - s[0]):
             if _over(span, bands + blank):
                 continue
-            nearest = bands[_band(span, bands)] if bands else None
-            # A label beside the column it names (小计 over figures printed flush right) is that column's.
-            if nearest is None or any(_over(other, [nearest]) for other in line.spans if other != span):
+            nearest = _band(span, bands) if bands else None
+            # A label beside the column it names (小计 over figures printed flush right) is that column's; one
+            # right of figures, or farther from a column than its own width and under no label above it (no
+            # wrapped rest), is a column of its own.
+            far = nearest is not None and not _over(span, above) and (
+                _distance(span, bands[nearest]) > span[1] - span[0] or nearest in figures and span[0] > bands[nearest][1])
+            if nearest is None or far or any(_over(other, [bands[nearest]]) for other in line.spans if other != span):
                 blank.append(span)
     return sorted(bands + blank)
 
@@ -122,35 +133,48 @@ def header_paths(lines: list[TextLine], bands: list[Band]) -> list[list[str]]:
     pieces = [_Piece(text, index, _overlapping(span, bands), (span[0] + span[1]) / 2, span[0],
                      (span[1] - span[0]) / max(len(text.strip()), 1))
               for index, line in enumerate(lines) for text, span in zip(line.cells, line.spans) if text.strip()]
+    pieces = _stacks(pieces, bands)
     # Lowest lines first: a label spans the bands its inner groups span ('预算数' over '公务用车购置及运行维护费',
     # itself over '小计 | 公务用车购置费 | 公务用车运行维护费').
     for piece in sorted(pieces, key=lambda p: (-p.line, p.center)):
         piece.territory = _territory(piece, pieces, bands)
     paths: list[list[str]] = [[] for _ in bands]
     for band, path in enumerate(paths):
-        last: _Piece | None = None
+        stacked = False  # the last label is a stack of wrapped pieces still open
         for piece in sorted((p for p in pieces if band in p.territory), key=lambda p: p.line):
-            # A label wrapped inside its cell: pieces stacked over one band, or over one group's bands line by line.
             group = len(piece.territory) > 1
-            if last is not None and (len(last.territory) == 1 if not group else
-                                     piece.territory == last.territory and piece.line == last.line + 1):
+            if stacked and not group:
                 path[-1] += piece.text.strip()
             else:
                 path.append(piece.text.strip())
-            last = piece
+            stacked = not group
     return paths
+
+
+def _stacks(pieces: list[_Piece], bands: list[Band]) -> list[_Piece]:
+    """The pieces with a label wrapped inside its cell as one ('公务用车购' / '置及运行维' / '护费'): a piece continues
+    the one right above it in its single band while neither neighbouring band is first labelled on its line (a
+    line that holds the labels under it)."""
+    first = {band: _labelled_from(band, pieces) for band in range(len(bands))}
+    stacks: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: (p.line, p.center)):
+        band = piece.bands[0]
+        top = next((s for s in stacks if s.last == piece.line - 1 and s.bands == piece.bands == [band]), None)
+        if top is not None and piece.line not in (first.get(band - 1), first.get(band + 1)):
+            top.text, top.last = top.text.strip() + piece.text.strip(), piece.line
+        else:
+            stacks.append(piece)
+    return stacks
 
 
 def _territory(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> list[int]:
     """The bands a piece labels: those under it, and the neighbours that are labelled only lower down,
-    on the line where its own band's next label is (below the lines it wraps over)."""
+    on the line where its own band's next label is."""
     own = sorted(piece.bands)
-    below = [p for p in pieces if p.line > piece.line and set(p.bands) & set(own)]
+    below = _under(piece, pieces)
     if not below or len(own) == 1 and _wrapped_label(piece, below, own[0]):
         return own
-    level = _children_line(piece, pieces, bands)
-    if level is None:
-        return own
+    level = min(p.line for p in below)
     territory = list(own)
     flush = _flush_left(piece, [p for p in below if p.line == level], pieces)
     for step in (1,) if flush else (-1, 1):
@@ -163,13 +187,8 @@ def _territory(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> list[i
     return sorted(territory)
 
 
-def _children_line(piece: _Piece, pieces: list[_Piece], bands: list[Band]) -> int | None:
-    """The line of the labels a piece is over: the first line below it where a neighbouring band is first
-    labelled (the lines before continue its own label); none for a label with no other under it."""
-    own = sorted(piece.bands)
-    neighbours = [b for b in (own[0] - 1, own[-1] + 1) if 0 <= b < len(bands)]
-    lines = sorted({p.line for p in pieces if p.line > piece.line and set(p.bands) & set(own)})
-    return next((line for line in lines if any(_labelled_from(b, pieces) == line for b in neighbours)), None)
+def _under(piece: _Piece, pieces: list[_Piece]) -> list[_Piece]:
+    return [p for p in pieces if p.line > piece.last and set(p.bands) & set(piece.bands)]
 
 
 def _labelled_from(band: int, pieces: list[_Piece]) -> int | None:
@@ -180,7 +199,8 @@ def _flush_left(piece: _Piece, children: list[_Piece], pieces: list[_Piece]) -> 
     """Whether a label is printed flush left over its group (as far left as the first label under it, the
     band before it labelled already), so that its group runs right up to the next label of its line."""
     before = min(piece.bands) - 1
-    labelled = before < 0 or (_labelled_from(before, pieces) or piece.line + 1) <= piece.line
+    since = _labelled_from(before, pieces) if before >= 0 else None
+    labelled = before < 0 or since is not None and since <= piece.line
     return labelled and any(abs(child.left - piece.left) <= piece.glyph for child in children
                             if min(piece.bands) in child.bands)
 
@@ -193,21 +213,26 @@ def _nearest(band: int, piece: _Piece, pieces: list[_Piece], bands: list[Band]) 
     """Whether `piece` is the closest to the band of the group labels on its line (two group labels share
     the unlabelled bands between them; a label with none under it labels no other band)."""
     middle = sum(bands[band]) / 2
-    rivals = [p for p in pieces if p.line == piece.line and p is not piece and _children_line(p, pieces, bands) is not None]
+    rivals = [p for p in pieces if p.line == piece.line and p is not piece and _under(p, pieces)]
     return all(abs(piece.center - middle) <= abs(p.center - middle) for p in rivals)
 
 
 def _wrapped_label(piece: _Piece, below: list[_Piece], band: int) -> bool:
-    """'年初结' + '转和结余' read as one known label while the rest alone is none: a wrapped label,
-    whatever its neighbours do."""
+    """'年初结' + '转和结余' read as one known label while neither part alone is one: a wrapped label, whatever
+    its neighbours do."""
     rest = "".join(p.text.strip() for p in sorted(below, key=lambda p: p.line) if p.bands == [band])
-    return bool(rest) and col.column_key([piece.text.strip() + rest]) is not None and col.column_key([rest]) is None
+    return (bool(rest) and col.column_key([piece.text.strip() + rest]) is not None
+            and col.column_key([rest]) is None and col.column_key([piece.text.strip()]) is None)
 
 
 def fits(lines: list[TextLine], bands: list[Band]) -> bool:
-    """Whether every cell of the lines lies over exactly one of the bands (a continuation page laid
-    out like the page before it)."""
-    return all(len([b for b in bands if _meets(span, b)]) == 1 for l in lines for span in l.spans)
+    """Whether every cell of the lines lies over exactly one of the bands, each figure flush with its band's
+    right edge (a continuation page laid out like the page before it, not one whose columns are shifted)."""
+    def placed(line: TextLine, text: str, span: Band) -> bool:
+        hits = [b for b in bands if _meets(span, b)]
+        size = max(line.bottom - line.top, 1.0)
+        return len(hits) == 1 and (not is_amount_text(text) or abs(span[1] - hits[0][1]) <= size)
+    return all(placed(l, text, span) for l in lines for text, span in zip(l.cells, l.spans))
 
 
 def to_grid(header: list[TextLine], data: list[TextLine], is_row, bands: list[Band] | None = None,
@@ -342,15 +367,17 @@ def _right_edges(lines: list[TextLine], bands: list[Band]) -> list[float]:
 def _wrapped_rest(line: TextLine, cells: list[str], previous: TextLine, bands: list[Band], right: list[float],
                   is_row) -> bool:
     """A line without figures whose every cell continues a cell of the row above that reaches its
-    column's right edge (the text wrapped there)."""
+    column's right edge (the text wrapped there) or begins with a bracket (a line is broken before one:
+    '维修' / '（护）费')."""
     if is_row(cells) or _figured(line):
         return False
     size = max(previous.bottom - previous.top, 1.0)
     above = {}
     for span in previous.spans:
         above[_band(span, bands)] = span
-    for span in line.spans:
+    for text, span in zip(line.cells, line.spans):
         band = _band(span, bands)
-        if band not in above or above[band][1] < right[band] - _FULL * size:
+        bracket = text.strip()[:1] in "（(" and not ENUMERATION.match(text.strip())
+        if band not in above or above[band][1] < right[band] - _FULL * size and not bracket:
             return False
     return True
