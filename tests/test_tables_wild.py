@@ -195,3 +195,16 @@ def test_self_evaluation_columns_are_read_by_their_header():
              TextLine("年度资金总额 120.00 36.00 10 30.00% 3")]
     (borderless,) = parse_evaluations([Part(5, lines=lines)])
     assert (borderless.full_year_budget, borderless.executed) == (Decimal("120.00"), Decimal("36.00"))
+
+
+def test_a_table_broken_down_by_budget_unit_keeps_and_checks_each_units_rows(corpus_checks):
+    """深圳市水务局's 表8 prints each 预算单位's name and then the unit's own classification: '30205 水费 20.00 20.00
+    0.00' under two units is two rows, not one printed again on a continuation page (p166: 302 商品和服务支出 590.24
+    is its 14 items, 30205 among them). 类 = 各款之和 is checked within each unit, so the table reads reliably;
+    the units' classes add up to no one 合计, which is said, not checked."""
+    result = corpus_checks[WILD / "shenzhen_swuj_2026_dept_budget.pdf"]
+    table = next(t for t in result.document.tables if t.title.startswith("表8"))
+    assert len([r for r in table.rows if r.code == "30205"]) >= 2
+    assert not [f for f in result.findings if f.rule in ("T-UNRELIABLE", "R-HIER") and f.table == table.title
+                and f.severity != "info"]
+    assert any(s["rule"] == "R-HIER" and table.title in s["reason"] for s in result.skipped)

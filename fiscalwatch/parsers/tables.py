@@ -530,7 +530,8 @@ def build_table(kind: str, title: str, page: int, parts: list[Part]) -> Table:
             _join_row(previous, row, columns)
             joined += 1
         part_rows = part_rows[joined:]
-        table.rows.extend(r for r in part_rows if not _repeated(r, table.rows))
+        tail = table.rows[-_REPEATED_TAIL:]
+        table.rows.extend(r for r in part_rows if not _repeated(r, table.rows, tail))
         if part.page not in table.pages:
             table.pages.append(part.page)
     if unread:
@@ -577,13 +578,19 @@ def _join_row(previous: Row, rest: Row, columns: list[Column]) -> None:
             previous.values[keys[label]] = previous.cells[label]
 
 
-def _repeated(row: Row, rows: list[Row]) -> bool:
-    """A 合计 or coded row printed again on a continuation page, figure for figure."""
-    if not (row.code or row.name in ("合计", "总计")) or not row.cells:
+def _repeated(row: Row, rows: list[Row], tail: list[Row]) -> bool:
+    """A 合计 printed again on a continuation page, figure for figure, or a coded row repeating one of the last
+    rows before it (`tail`); a coded row like one further up is another unit's ('30205 水费 20.00' under each)."""
+    total = row.name in ("合计", "总计")
+    if not (row.code or total) or not row.cells:
         return False
     texts = {k: f.text for k, f in row.cells.items()}
     return any(r.page != row.page and r.code == row.code and r.name == row.name and r.side == row.side
-               and r.printed == row.printed and {k: f.text for k, f in r.cells.items()} == texts for r in rows)
+               and r.printed == row.printed and {k: f.text for k, f in r.cells.items()} == texts
+               for r in (rows if total else tail))
+
+
+_REPEATED_TAIL = 3
 
 
 def _mixed_grouping(table: Table) -> list[str]:

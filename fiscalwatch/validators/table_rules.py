@@ -16,13 +16,26 @@ _ADJUSTMENT = re.compile(r"结转|结余|余额")
 _OF_WHICH = re.compile(r"^其中")
 
 
-def _unique_rows(table: Table) -> list[Row]:
+def _unique_rows(rows: list[Row]) -> list[Row]:
     """Rows with a code, once each (continuation pages sometimes repeat a row)."""
     seen: dict[str, Row] = {}
-    for row in table.rows:
+    for row in rows:
         if row.code and row.code not in seen:
             seen[row.code] = row
     return list(seen.values())
+
+
+def _sections(table: Table) -> list[list[Row]]:
+    """The table's rows cut before each row without code that a class row follows: a table broken down by
+    预算单位 prints each unit's name so, then the unit's own classification (codes the unit before printed too).
+    A cut never parts a class from its 款 and 项."""
+    shortest = min((len(r.code) for r in table.rows if r.code), default=0)
+    sections: list[list[Row]] = [[]]
+    for previous, row in zip([None, *table.rows], table.rows):
+        if previous is not None and not previous.code and row.code and len(row.code) == shortest and sections[-1][:-1]:
+            sections.append([sections[-1].pop()])
+        sections[-1].append(row)
+    return sections
 
 
 def _children(rows: list[Row], parent: Row) -> list[Row]:
@@ -39,22 +52,31 @@ def hierarchy(ctx: Context):
     for table in ctx.doc.tables:
         if table.kind not in CODED:
             continue
-        rows = _unique_rows(table)
-        for parent in rows:
-            children = _children(rows, parent)
-            if not children:
+        sections = [_unique_rows(section) for section in _sections(table)]
+        for rows in sections:
+            yield from _classes_of(ctx, table, rows)
+        codes = [{r.code for r in rows} for rows in sections]
+        if any(codes[i] & set().union(*codes[:i]) for i in range(1, len(codes))):
+            ctx.skip(f"{table.title}按预算单位分列，各单位的科目不合计为一个总计，未核对合计=各类之和")
+        else:
+            yield from _total_of_classes(ctx, table, _unique_rows(table.rows))
+
+
+def _classes_of(ctx: Context, table: Table, rows: list[Row]):
+    for parent in rows:
+        children = _children(rows, parent)
+        if not children:
+            continue
+        for key in table.amount_keys():
+            # A child printing figures but none in this column was not aligned with it: no sum.
+            if key not in parent.values or any(c.values and key not in c.values for c in children):
                 continue
-            for key in table.amount_keys():
-                # A child printing figures but none in this column was not aligned with it: no sum.
-                if key not in parent.values or any(c.values and key not in c.values for c in children):
-                    continue
-                parts = [c.values[key] for c in children if key in c.values]
-                finding = check_sum(ctx, table, parent.values[key], parts, page=parent.page,
-                                    where=f"{parent.where}（{column_label(table, key)}）",
-                                    formula="+".join(c.code for c in children), group=f"各款/项之和（{column_label(table, key)}）")
-                if finding:
-                    yield finding
-        yield from _total_of_classes(ctx, table, rows)
+            parts = [c.values[key] for c in children if key in c.values]
+            finding = check_sum(ctx, table, parent.values[key], parts, page=parent.page,
+                                where=f"{parent.where}（{column_label(table, key)}）",
+                                formula="+".join(c.code for c in children), group=f"各款/项之和（{column_label(table, key)}）")
+            if finding:
+                yield finding
 
 
 def _total_of_classes(ctx: Context, table: Table, rows: list[Row]):
@@ -273,7 +295,7 @@ def basic_detail(ctx: Context):
     table = ctx.doc.table("gpb_basic")
     if not table or ctx.doc.kind != "final":
         return
-    classes = [r for r in _unique_rows(table) if len(r.code) == 3 and "amount" in r.values]
+    classes = [r for r in _unique_rows(table.rows) if len(r.code) == 3 and "amount" in r.values]
     personnel = table.by_name("人员经费合计", "人员经费")
     public = table.by_name("公用经费合计", "公用经费")
     if not classes or not (personnel or public):
