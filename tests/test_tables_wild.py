@@ -208,3 +208,10 @@ def test_a_table_broken_down_by_budget_unit_keeps_and_checks_each_units_rows(cor
     assert not [f for f in result.findings if f.rule in ("T-UNRELIABLE", "R-HIER") and f.table == table.title
                 and f.severity != "info"]
     assert any(s["rule"] == "R-HIER" and table.title in s["reason"] for s in result.skipped)
+
+
+def test_a_subtitle_naming_which_table_it_is_belongs_to_the_title(found):
+    """Xi'an 2021 prints '…一般公共预算支出明细表' over '（按支出经济分类科目-不含上年结转）' for 表6, as for 表5 over
+    '（按支出功能分类科目…）': each is a table of its own kind, as the 目录 lists them, not 表5 printed again."""
+    kinds = [kind for _, kind in found["xian_mzj_2021_dept_budget.pdf"]]
+    assert {"gpb_expense", "gpb_economic", "gpb_basic_function", "gpb_basic"} <= set(kinds)

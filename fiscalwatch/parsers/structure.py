@@ -62,14 +62,17 @@ class _Walker:
                     self.line(block, page.number, blocks[index + 1:index + 3])
 
     def _join_wrapped_titles(self, blocks: list) -> list:
-        """A long title wrapped over two lines ('…（按支出功能分类科' + '目）') is one line."""
+        """A long title wrapped over two lines ('…（按支出功能分类科' + '目）') is one line, and so is a title whose
+        next line names which of its kinds it is ('…一般公共预算支出明细表' + '（按支出经济分类科目-不含上年结转）')."""
         joined: list = []
         for block in blocks:
             previous = joined[-1] if joined else None
             if (isinstance(block, TextLine) and isinstance(previous, TextLine) and len(squash(block.text)) <= 20
                     and not re.search(r"[。，；]", previous.text) and len(squash(previous.text)) <= 45
-                    and catalog.table_kind(previous.text, self.doc.kind) is None
-                    and catalog.table_kind(previous.text + block.text, self.doc.kind)):
+                    and catalog.table_kind(previous.text + block.text, self.doc.kind)
+                    not in (None, catalog.table_kind(previous.text, self.doc.kind))
+                    and (catalog.table_kind(previous.text, self.doc.kind) is None
+                         or squash(block.text).startswith(("（", "(")))):
                 joined[-1] = TextLine(previous.text.strip() + block.text.strip())
                 continue
             joined.append(block)
