@@ -25,6 +25,8 @@ _HEADING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三�
 _INDENT = 4
 _TOC = re.compile(r"^目\s*录$")
 _META_START = re.compile(r"(?:编制|预算)?(?:单位|部门)(?:名称)?[:：]|金额单位")
+# '（按支出功能分类科目-不含上年结转）' under a table's title.
+_SUBTITLE = re.compile(r"[（(][^（）()]{2,30}[)）]")
 _TABLE_META = re.compile(r"^公开\s*\d+\s*表$|^表[一二三四五六七八九十]+$|^(部门|单位|编制单位|预算单位|单位名称|部门名称)[:：]|^\d{4}\s*年度?$|^表\s*\d+")
 
 
@@ -100,7 +102,8 @@ class _Walker:
             unit = _UNIT.search(text)
             if unit:
                 source.unit = unit.group(1)
-            if unit or _TABLE_META.match(squash(text)):
+            continued = bool(source.parts) and source.parts[-1].page < page  # its title printed again above
+            if unit or _TABLE_META.match(squash(text)) or continued and _SUBTITLE.fullmatch(squash(text)):
                 if not source.parts:
                     source.meta.append(text)
                 return
