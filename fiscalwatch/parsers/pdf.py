@@ -178,17 +178,15 @@ def split_cells(line: list[Glyph]) -> list[str]:
 def _cells_with_spans(line: list[Glyph]) -> list[tuple[str, tuple[float, float]]]:
     """The line's pieces between wide gaps, each with its left and right x."""
     cells: list[tuple[str, tuple[float, float]]] = []
-    previous: tuple[str, tuple[float, float], float] | None = None
+    last_word, last_size = "", 0.0
     for text, (x0, x1), size in _words(line):
-        if previous is not None:
-            gap = x0 - cells[-1][1][1]
-            if gap <= CELL_GAP * max(previous[2], size) and not _glued(previous[0], text):
-                before, (start, _) = cells[-1]
-                cells[-1] = (before + (" " if gap > WORD_GAP * max(previous[2], size) else "") + text, (start, x1))
-                previous = (text, (x0, x1), size)
-                continue
-        cells.append((text, (x0, x1)))
-        previous = (text, (x0, x1), size)
+        gap, height = (x0 - cells[-1][1][1], max(last_size, size)) if cells else (0.0, size)
+        if cells and gap <= CELL_GAP * height and not _glued(last_word, text):
+            before, (start, _) = cells[-1]
+            cells[-1] = (before + (" " if gap > WORD_GAP * height else "") + text, (start, x1))
+        else:
+            cells.append((text, (x0, x1)))
+        last_word, last_size = text, size
     return cells or [("", (0.0, 0.0))]
 
 

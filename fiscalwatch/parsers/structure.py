@@ -71,14 +71,17 @@ class _Walker:
             previous = joined[-1] if joined else None
             if (isinstance(block, TextLine) and isinstance(previous, TextLine) and len(squash(block.text)) <= 20
                     and not re.search(r"[。，；]", previous.text) and len(squash(previous.text)) <= 45
-                    and catalog.table_kind(previous.text + block.text, self.doc.kind)
-                    not in (None, catalog.table_kind(previous.text, self.doc.kind))
-                    and (catalog.table_kind(previous.text, self.doc.kind) is None
-                         or squash(block.text).startswith(("（", "(")))):
+                    and self._completes_title(previous.text, block.text)):
                 joined[-1] = TextLine(previous.text.strip() + block.text.strip())
                 continue
             joined.append(block)
         return joined
+
+    def _completes_title(self, title: str, rest: str) -> bool:
+        """Whether `rest` makes a table title of `title`, or a title of another kind in brackets after it."""
+        alone = catalog.table_kind(title, self.doc.kind)
+        whole = catalog.table_kind(title + rest, self.doc.kind)
+        return whole not in (None, alone) and (alone is None or squash(rest).startswith(("（", "(")))
 
     # -- table of contents
     def toc_line(self, line: TextLine, page: int) -> None:

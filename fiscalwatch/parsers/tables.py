@@ -450,10 +450,11 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
                 last_line[side] = int(tokens[position])
                 position += 1
             amount_columns = amounts_per_side[side]
+            following = sides[side_index + 1] if side_index + 1 < len(sides) else None
             cells: dict[str, Figure] = {}
             for column in amount_columns:
                 if (position >= len(tokens) or not is_amount_text(tokens[position])
-                        or _next_sides_line(tokens[position], sides[side_index + 1:], has_line, last_line)):
+                        or _next_sides_line(tokens[position], following, has_line, last_line)):
                     break
                 cells[column.label] = Figure(parse_amount(tokens[position]), squash(tokens[position]))
                 position += 1
@@ -466,10 +467,9 @@ def _text_rows(lines: list[TextLine], columns: list[Column], page: int) -> list[
     return rows
 
 
-def _next_sides_line(token: str, following: list[int], has_line: dict[int, bool], last_line: dict[int, int]) -> bool:
-    """Whether a figure after a side's 行次 is the next side's 行次, the one after that side's last: the side's
-    amounts are blank ('一般公共预算财政拨款 29 61' under '年末财政拨款结转和结余 28 | 60')."""
-    side = following[0] if following else None
+def _next_sides_line(token: str, side: int | None, has_line: dict[int, bool], last_line: dict[int, int]) -> bool:
+    """Whether a figure after a side's 行次 is the next side's (`side`) 行次, the one after that side's last: the
+    side's amounts are blank ('一般公共预算财政拨款 29 61' under '年末财政拨款结转和结余 28 | 60')."""
     return (side is not None and has_line[side] and bool(_SMALL_INT.match(token))
             and side in last_line and int(token) == last_line[side] + 1)
 

@@ -29,11 +29,8 @@ class _Piece:
     center: float
     left: float
     glyph: float  # the width of one of its characters
-    last: int = -1  # the last line of a label wrapped over several
+    last: int  # the last line of a label wrapped over several
     territory: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.last = max(self.last, self.line)
 
 
 def has_positions(lines: list[TextLine]) -> bool:
@@ -59,7 +56,7 @@ def find_bands(lines: list[TextLine], header: list[TextLine], numbers: list[Text
             bands[hits[0]] = (min(b0, x0), max(b1, x1))
     blank = [span for line in numbers for span in _unnumbered(line.spans, bands)]
     figures = {b for l in lines for text, span in zip(l.cells, l.spans) if is_amount_text(text)
-               for b in _overlapping(span, bands) if _meets(span, bands[b])}
+               for b, band in enumerate(bands) if _meets(span, band)}
     for index, line in enumerate(header):
         above = [span for earlier in header[:index] for span in earlier.spans]
         for span in sorted(line.spans, key=lambda s: s[1] - s[0]):
@@ -131,7 +128,7 @@ def _cells_by_band(line: TextLine, bands: list[Band]) -> list[str]:
 def header_paths(lines: list[TextLine], bands: list[Band]) -> list[list[str]]:
     """Each band's header labels, outermost first."""
     pieces = [_Piece(text, index, _overlapping(span, bands), (span[0] + span[1]) / 2, span[0],
-                     (span[1] - span[0]) / max(len(text.strip()), 1))
+                     (span[1] - span[0]) / max(len(text.strip()), 1), index)
               for index, line in enumerate(lines) for text, span in zip(line.cells, line.spans) if text.strip()]
     pieces = _stacks(pieces, bands)
     # Lowest lines first: a label spans the bands its inner groups span ('预算数' over '公务用车购置及运行维护费',

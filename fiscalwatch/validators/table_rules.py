@@ -32,7 +32,7 @@ def _sections(table: Table) -> list[list[Row]]:
     shortest = min((len(r.code) for r in table.rows if r.code), default=0)
     sections: list[list[Row]] = [[]]
     for previous, row in zip([None, *table.rows], table.rows):
-        if previous is not None and not previous.code and row.code and len(row.code) == shortest and sections[-1][:-1]:
+        if previous is not None and not previous.code and row.code and len(row.code) == shortest and len(sections[-1]) > 1:
             sections.append([sections[-1].pop()])
         sections[-1].append(row)
     return sections
